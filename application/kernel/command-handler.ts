@@ -1,0 +1,170 @@
+import type { Actor, DomainEvent, RecordedEvent } from '../../domain/kernel/event.js';
+import { type Decider, DomainError } from '../../domain/kernel/decider.js';
+import type { Clock } from '../ports/clock.js';
+import {
+  type EventStore,
+  type ExpectedRevision,
+  type Reservation,
+  ReservationConflictError,
+  WrongExpectedRevisionError,
+} from '../ports/event-store.js';
+import { newId } from './ids.js';
+import { sha256Hex, stableStringify } from './stable-json.js';
+
+/** Who is acting and in which conversation; copied into every event's metadata. */
+export interface CommandContext {
+  readonly actor: Actor;
+  readonly correlationId: string;
+  readonly causationId?: string | null;
+}
+
+export interface Idempotency {
+  /** The caller's Idempotency-Key. */
+  readonly key: string;
+  /** Whose keys these are (e.g. a provider id): the same key from two callers never collides. */
+  readonly scope: string;
+  /** The request as received; a repeat with a different request is refused. */
+  readonly request: unknown;
+}
+
+export interface HandleOptions<State, Event extends DomainEvent> {
+  /** Uniqueness keys to claim or give up together with the decided events. */
+  readonly reservations?: (events: readonly Event[], before: State) => {
+    reserve?: readonly Reservation[];
+    release?: readonly string[];
+  };
+  readonly idempotency?: Idempotency;
+  /** Attempts on a revision conflict before giving up (default 5). */
+  readonly maxAttempts?: number;
+}
+
+export interface HandleResult<State> {
+  readonly streamId: string;
+  readonly state: State;
+  readonly events: readonly RecordedEvent[];
+  /** Global position of the last event appended (or of the original append when deduplicated); null if nothing was appended. */
+  readonly position: number | null;
+  /** Stream revision after the command; null while the stream does not exist. */
+  readonly revision: number | null;
+  /** True when an earlier command with the same idempotency key was found and nothing new was done. */
+  readonly deduplicated: boolean;
+}
+
+/** The same idempotency key was used earlier with a different request. */
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor() {
+    super('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+  }
+}
+
+/** Gave up after repeated revision conflicts (heavy contention on one stream). */
+export class ConcurrencyExhaustedError extends Error {
+  constructor(readonly streamId: string) {
+    super(`Stream ${streamId} kept changing; the command was not applied`);
+    this.name = 'ConcurrencyExhaustedError';
+  }
+}
+
+export function idempotencyReservationKey(idem: Idempotency): string {
+  return `idempotency:${idem.scope}:${idem.key}`;
+}
+
+/**
+ * The generic command pipeline: load the stream → fold → decide → append with the expected revision,
+ * retrying a bounded number of times when another writer moved the stream in between.
+ */
+export class CommandHandler {
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async load<State, Event extends DomainEvent>(
+    decider: Decider<State, unknown, Event>,
+    streamId: string,
+  ): Promise<{ state: State; revision: number | null }> {
+    const events = await this.store.readStream(streamId);
+    let state = decider.initialState();
+    for (const e of events) state = decider.evolve(state, e as unknown as Event);
+    const last = events.at(-1);
+    return { state, revision: last ? last.revision : null };
+  }
+
+  async handle<State, Command, Event extends DomainEvent>(
+    decider: Decider<State, Command, Event>,
+    streamId: string,
+    command: Command,
+    context: CommandContext,
+    options: HandleOptions<State, Event> = {},
+  ): Promise<HandleResult<State>> {
+    const maxAttempts = options.maxAttempts ?? 5;
+    const idem = options.idempotency;
+    const requestHash = idem ? sha256Hex(stableStringify(idem.request)) : undefined;
+
+    if (idem) {
+      const earlier = await this.replayIfDuplicate(decider, idem, requestHash!);
+      if (earlier) return earlier;
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision } = await this.load(decider, streamId);
+      const events = decider.decide(command, state, { now: this.clock.now() });
+      if (events.length === 0) {
+        return { streamId, state, events: [], position: null, revision, deduplicated: false };
+      }
+      const claims = options.reservations?.(events, state) ?? {};
+      const reserve: Reservation[] = [...(claims.reserve ?? [])];
+      if (idem) reserve.push({ key: idempotencyReservationKey(idem), value: { requestHash } });
+      const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;
+      const causationId = context.causationId ?? null;
+      try {
+        const result = await this.store.append(
+          streamId,
+          events.map((e) => ({
+            eventId: newId(),
+            type: e.type,
+            data: e.data,
+            metadata: {
+              correlationId: context.correlationId,
+              causationId,
+              actor: context.actor,
+              ...(idem ? { idempotencyKey: idem.key } : {}),
+            },
+          })),
+          { expectedRevision, reserve, release: claims.release ?? [] },
+        );
+        let next = state;
+        for (const e of events) next = decider.evolve(next, e);
+        return {
+          streamId,
+          state: next,
+          events: result.events,
+          position: result.position,
+          revision: result.nextExpectedRevision,
+          deduplicated: false,
+        };
+      } catch (err) {
+        if (err instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
+        if (err instanceof WrongExpectedRevisionError) throw new ConcurrencyExhaustedError(streamId);
+        if (idem && err instanceof ReservationConflictError && err.key === idempotencyReservationKey(idem)) {
+          const earlier = await this.replayIfDuplicate(decider, idem, requestHash!);
+          if (earlier) return earlier;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async replayIfDuplicate<State, Event extends DomainEvent>(
+    decider: Decider<State, unknown, Event>,
+    idem: Idempotency,
+    requestHash: string,
+  ): Promise<HandleResult<State> | null> {
+    const held = await this.store.getReservation(idempotencyReservationKey(idem));
+    if (!held) return null;
+    const heldHash = (held.value as { requestHash?: string } | null)?.requestHash;
+    if (heldHash !== requestHash) throw new IdempotencyKeyReusedError();
+    const { state, revision } = await this.load(decider, held.streamId);
+    return { streamId: held.streamId, state, events: [], position: held.position, revision, deduplicated: true };
+  }
+}
