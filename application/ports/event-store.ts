@@ -75,6 +75,12 @@ export interface SubscribeOptions {
    * before the returned promise settles. A rejection stops the subscription (see Subscription.done).
    */
   readonly handle: (events: readonly RecordedEvent[]) => Promise<void>;
+  /**
+   * Progress report for filtered subscriptions: every event matching the filter up to and including
+   * `position` has been handed to `handle`, even if none matched (e.g. after catching up with the log
+   * head, or an EventStoreDB checkpoint). Called between `handle` calls, never concurrently with one.
+   */
+  readonly onCheckpoint?: (position: number) => Promise<void> | void;
 }
 
 export interface Subscription {
