@@ -29,7 +29,10 @@ export interface Idempotency {
 
 export interface HandleOptions<State, Event extends DomainEvent> {
   /** Uniqueness keys to claim or give up together with the decided events. */
-  readonly reservations?: (events: readonly Event[], before: State) => {
+  readonly reservations?: (
+    events: readonly Event[],
+    before: State,
+  ) => {
     reserve?: readonly Reservation[];
     release?: readonly string[];
   };
@@ -53,7 +56,11 @@ export interface HandleResult<State> {
 /** The same idempotency key was used earlier with a different request. */
 export class IdempotencyKeyReusedError extends DomainError {
   constructor() {
-    super('conflict', 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+    super(
+      'conflict',
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used with a different request.',
+    );
   }
 }
 
@@ -165,6 +172,13 @@ export class CommandHandler {
     const heldHash = (held.value as { requestHash?: string } | null)?.requestHash;
     if (heldHash !== requestHash) throw new IdempotencyKeyReusedError();
     const { state, revision } = await this.load(decider, held.streamId);
-    return { streamId: held.streamId, state, events: [], position: held.position, revision, deduplicated: true };
+    return {
+      streamId: held.streamId,
+      state,
+      events: [],
+      position: held.position,
+      revision,
+      deduplicated: true,
+    };
   }
 }

@@ -10,7 +10,7 @@ import {
   ReservationNotHeldError,
   WrongExpectedRevisionError,
 } from '../../application/ports/event-store.js';
-import { newEventId } from './sqlite-event-id.js';
+import { newId } from '../../application/kernel/ids.js';
 import type { Statements } from './sqlite-schema.js';
 
 /** Longest stream id or reservation key the store accepts. */
@@ -88,7 +88,7 @@ function encodeEvent(registry: EventRegistry, event: NewEvent): EncodedEvent {
     );
   }
   let eventId: string;
-  if (event.eventId === undefined) eventId = newEventId();
+  if (event.eventId === undefined) eventId = newId();
   else if (typeof event.eventId === 'string' && UUID.test(event.eventId))
     eventId = event.eventId.toLowerCase();
   else throw new TypeError(`Event id must be a UUID, got ${JSON.stringify(event.eventId)}`);
