@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { newId } from '../../../application/kernel/ids.js';
 
 describe('newId', () => {
-  it('makes distinct UUID v7 strings whose timestamps never go backwards strings', () => {
+  it('makes distinct UUID v7 strings whose timestamps never go backwards', () => {
     const ids = Array.from({ length: 5000 }, () => newId());
     expect(new Set(ids).size).to.equal(ids.length);
     for (const id of ids)
