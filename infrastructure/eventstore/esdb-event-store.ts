@@ -1,61 +1,10 @@
 /**
  * EventStoreDB adapter of the EventStore port (distributed mode). Every @eventstore/db-client call in
- * Tessera lives in this file. Needs EventStoreDB 22.10 or later (stream reads must carry log positions;
- * from 23.10 subscriptions also announce when they have caught up).
- *
- * ## Global positions
- *
- * EventStoreDB addresses $all by a (commit, prepare) pair of byte offsets in its transaction log. An
- * append over gRPC writes each event as its own prepare record flagged as committed, and $all reports
- * every such event with commit = prepare = the offset of its own record, the second and later events of
- * a multi-event append included. (A commit position shared by several events only comes from explicit
- * transactions of the legacy TCP protocol, which this adapter does not support.) `globalPosition` is
- * that prepare offset: unique per event and strictly increasing in $all order, with gaps.
- *
- * Back from a number to a Position: the numbers this adapter hands out are record boundaries (an
- * event's own offset, or the commit part of a filtered-subscription checkpoint: a considered event, or
- * where the server's next scan starts), so `{ commit: n, prepare: n }` is a valid place to resume.
- * Reading $all forwards from it includes the event at n, which is skipped here; subscribing from it
- * starts after that event. Any other number (say `position - 1`) points into the middle of a record,
- * which the server refuses as an invalid position; then reading starts at the newest event at or below
- * n (found by reading backwards from the head) and everything up to n is skipped client-side.
- *
- * ## Filters
- *
- * A server-side $all filter takes either event types or stream-name prefixes, not both: event types go
- * to the server (as an anchored regex) and prefixes are checked here; with only prefixes, they go to the
- * server. System events ($-prefixed types or streams) and the internal reservation streams are always
- * removed. readAll has no server-side filter in the v6 client, so it filters while paging.
- *
- * ## Uniqueness reservations
- *
- * EventStoreDB has no multi-stream transactions, so a reservation is an intent written before the owner
- * append and conditional on it. Each key has a stream `tessera_reservation-<sha256(key)>` holding:
- *   - `claimed`  { key, value, streamId, ownerFirstRevision, ownerEventId, ownerEventCount, at }
- *   - `released` { the same without value }
- *   - `voided`   { key, revision }: the intent at `revision` definitely never took effect.
- * An intent takes effect exactly when its owner append happened: the owner stream holds `ownerEventId`
- * (the append's first event) at `ownerFirstRevision`. The owner append uses that concrete expected
- * revision, so once another event occupies the revision the intent can never take effect (superseded).
- *
- * A key's state comes from walking its stream newest-first: voided intents are skipped; the first intent
- * whose owner append is present decides (claimed: held by its stream, at the position of the append's
- * last event; released: free); a superseded intent, or one whose owner append is absent and that is
- * older than RESERVATION_GRACE_MS (by the server's `created` time), is ignored; an absent, younger one
- * is pending: it blocks every other stream but holds nothing yet. An empty walk means free.
- *
- * append() with reserve/release:
- *   1. Encode the events; read the owner stream's revision and check the expected revision ('any' turns
- *      into the current revision and is retried if another writer gets in between).
- *   2. Evaluate every key; ReservationNotHeldError / ReservationConflictError before writing anything.
- *   3. Append one intent per key (in key order) at the revision just evaluated; on a race, re-evaluate.
- *   4. Append the owner events, unless OWNER_APPEND_BUDGET_MS passed since step 3 began.
- *   5. If the owner append definitely did not happen (not attempted, or wrong expected revision), append
- *      `voided` for the intents written, so other streams need not wait out the grace period.
- * A crash at any point leaves intents that settle by themselves: effective if the owner append landed,
- * ignored once stale otherwise. Residual risk: an owner append held up inside the server for longer
- * than the grace period could land after another stream took the key over; the budget in step 4 keeps a
- * margin of RESERVATION_GRACE_MS - OWNER_APPEND_BUDGET_MS for that and for clock skew between hosts.
+ * Tessera lives in this file; the client-free logic it relies on lives beside it: esdb-positions.ts
+ * (global positions, filters, stored metadata) and esdb-reservations.ts (the uniqueness-reservation
+ * protocol that append() with reserve/release follows, described there). Needs EventStoreDB 22.10 or
+ * later (stream reads must carry log positions; from 23.10 subscriptions also announce when they have
+ * caught up).
  */
 import {
   ANY,
@@ -87,7 +36,6 @@ import {
   type ReadRevision,
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client';
-import { z } from 'zod';
 import { EventMetadataSchema, type EventMetadata, type RecordedEvent } from '../../domain/kernel/event.js';
 import {
   InvalidEventDataError,
@@ -95,7 +43,6 @@ import {
   type EventRegistry,
 } from '../../domain/kernel/registry.js';
 import { newId } from '../../application/kernel/ids.js';
-import { sha256Hex } from '../../application/kernel/stable-json.js';
 import type { Clock } from '../../application/ports/clock.js';
 import {
   ReservationConflictError,
@@ -103,7 +50,6 @@ import {
   WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
-  type EventFilter,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -113,6 +59,34 @@ import {
   type Subscription,
 } from '../../application/ports/event-store.js';
 import { SystemClock } from '../clock.js';
+import {
+  checkpointToGlobalPosition,
+  fromStoredMetadata,
+  isVisible,
+  metadataError,
+  planFilter,
+  toGlobalPosition,
+  toReadPosition,
+  toStoredMetadata,
+  type FilterPlan,
+} from './esdb-positions.js';
+import {
+  OWNER_APPEND_BUDGET_MS,
+  evaluateReservation,
+  holdsReservation,
+  intentRecord,
+  reservationBlocker,
+  reservationStreamId,
+  resolveExpectedRevision,
+  toReservationEntry,
+  voidRecord,
+  type OwnerAppend,
+  type OwnerRef,
+  type ReservationEntry,
+  type ReservationIntent,
+  type ReservationRecordData,
+  type ReservationState,
+} from './esdb-reservations.js';
 
 export interface EsdbEventStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false`. */
@@ -121,17 +95,9 @@ export interface EsdbEventStoreOptions {
   clock?: Clock;
 }
 
-export const RESERVATION_STREAM_PREFIX = 'tessera_reservation-';
-/** An intent whose owner append is absent counts as pending this long after it was written. */
-export const RESERVATION_GRACE_MS = 30_000;
-/** The owner append is not attempted later than this after the first intent was written. */
-export const OWNER_APPEND_BUDGET_MS = 10_000;
 /** Longest stream id or reservation key accepted (the embedded store's limit too). */
 export const MAX_KEY_LENGTH = 512;
 
-const CLAIMED = 'tessera.reservation.claimed';
-const RELEASED = 'tessera.reservation.released';
-const VOIDED = 'tessera.reservation.voided';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_BATCH_SIZE = 500;
 const IDLE_CHECK_MS = 500;
@@ -139,198 +105,7 @@ const IDLE_SCAN_LIMIT = 2048;
 const MAX_RESUBSCRIBES = 5;
 
 // ---------------------------------------------------------------------------------------------------
-// Pure helpers (exported for tests)
-
-function toSafeNumber(value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new RangeError(`${what} ${value} is out of range`);
-  return Number(value);
-}
-
-/** globalPosition of an event read from EventStoreDB: the offset of its own record. */
-export function toGlobalPosition(position: Position): number {
-  return toSafeNumber(position.prepare, 'Log position');
-}
-
-/** A filtered-subscription checkpoint as a global position (see "Global positions"). */
-export function checkpointToGlobalPosition(position: Position): number {
-  return toSafeNumber(position.commit, 'Checkpoint position');
-}
-
-/** Where to read or subscribe from for "events after `after`", if `after` is a record boundary. */
-export function toReadPosition(after: number): ReadPosition {
-  if (after === 0) return START;
-  const n = BigInt(after);
-  return { commit: n, prepare: n };
-}
-
-export function reservationStreamId(key: string): string {
-  return `${RESERVATION_STREAM_PREFIX}${sha256Hex(key)}`;
-}
-
-export function isInternalStream(streamId: string): boolean {
-  return streamId.startsWith(RESERVATION_STREAM_PREFIX);
-}
-
-/** Tessera's own events: not EventStoreDB system events, not internal reservation events. */
-export function isVisible(streamId: string, type: string): boolean {
-  return !streamId.startsWith('$') && !type.startsWith('$') && !isInternalStream(streamId);
-}
-
-export type ServerFilter =
-  | { readonly on: 'eventType'; readonly regex: string }
-  | { readonly on: 'streamName'; readonly prefixes: readonly string[] };
-
-/** How one port filter is applied: the server-side half, and the whole check done client-side. */
-export interface FilterPlan {
-  readonly server: ServerFilter;
-  matches(streamId: string, type: string): boolean;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * Splits a port filter (see "Filters"). As in the embedded store, an empty list matches nothing;
- * it is left to the client-side check, with system events excluded server-side.
- */
-export function planFilter(filter?: EventFilter): FilterPlan {
-  const types = filter?.types ? new Set(filter.types) : null;
-  const prefixes = filter?.streamPrefixes ?? null;
-  let server: ServerFilter = { on: 'eventType', regex: '^[^$]' };
-  if (types?.size) server = { on: 'eventType', regex: `^(?:${[...types].map(escapeRegex).join('|')})$` };
-  else if (!types && prefixes?.length) server = { on: 'streamName', prefixes };
-  return {
-    server,
-    matches: (streamId, type) =>
-      isVisible(streamId, type) &&
-      (!types || types.has(type)) &&
-      (!prefixes || prefixes.some((p) => streamId.startsWith(p))),
-  };
-}
-
-/** Metadata as stored: the envelope's metadata, occurredAt, and EventStoreDB's own correlation keys. */
-export function toStoredMetadata(metadata: EventMetadata, occurredAt: string): Record<string, unknown> {
-  return {
-    ...metadata,
-    occurredAt,
-    $correlationId: metadata.correlationId,
-    ...(metadata.causationId ? { $causationId: metadata.causationId } : {}),
-  };
-}
-
-function metadataError(type: string, error: z.ZodError): InvalidEventDataError {
-  return new InvalidEventDataError(
-    type,
-    error.issues.map((i) => ({ path: ['metadata', ...i.path.map(String)].join('.'), message: i.message })),
-  );
-}
-
-export function fromStoredMetadata(
-  type: string,
-  raw: unknown,
-): { metadata: EventMetadata; occurredAt: string | null } {
-  const parsed = EventMetadataSchema.safeParse(raw);
-  if (!parsed.success) throw metadataError(type, parsed.error);
-  const occurredAt = (raw as { occurredAt?: unknown }).occurredAt;
-  return { metadata: parsed.data, occurredAt: typeof occurredAt === 'string' ? occurredAt : null };
-}
-
-/**
- * Checks the expected revision against the stream's current one (null: no stream) and returns the
- * revision to append after (null: the stream must not exist yet).
- */
-export function resolveExpectedRevision(
-  streamId: string,
-  expected: ExpectedRevision,
-  current: number | null,
-): number | null {
-  if (
-    (expected === 'no_stream' && current !== null) ||
-    (typeof expected === 'number' && expected !== current)
-  ) {
-    throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
-  }
-  return current;
-}
-
-const IntentSchema = z.object({
-  key: z.string(),
-  streamId: z.string(),
-  ownerFirstRevision: z.number().int().nonnegative(),
-  ownerEventId: z.string(),
-  ownerEventCount: z.number().int().positive(),
-  at: z.string(),
-});
-const ClaimSchema = IntentSchema.extend({ value: z.unknown() });
-const VoidSchema = z.object({ key: z.string(), revision: z.number().int().nonnegative() });
-
-export type ReservationIntent = z.infer<typeof IntentSchema>;
-
-/** One event of a reservation stream. */
-export type ReservationEntry = { readonly revision: number; readonly created: Date } & (
-  | { readonly kind: 'claim'; readonly intent: ReservationIntent; readonly value: unknown }
-  | { readonly kind: 'release'; readonly intent: ReservationIntent }
-  | { readonly kind: 'void'; readonly voids: number }
-);
-
-/** Whether the owner append an intent depends on happened. */
-export type OwnerAppend =
-  | { readonly status: 'committed'; readonly position: number }
-  | { readonly status: 'absent' }
-  | { readonly status: 'superseded' };
-
-export interface ReservationState {
-  /** Last revision of the reservation stream (null: none): where the next intent goes. */
-  readonly lastRevision: number | null;
-  readonly holder: { readonly streamId: string; readonly value: unknown; readonly position: number } | null;
-  /** The stream whose intent is pending, if any. */
-  readonly pendingBy: string | null;
-}
-
-/** Walks a reservation stream newest-first and decides the key's state (see "Uniqueness reservations"). */
-export async function evaluateReservation(
-  newestFirst: AsyncIterable<ReservationEntry> | Iterable<ReservationEntry>,
-  ownerAppend: (intent: ReservationIntent) => Promise<OwnerAppend>,
-  now: number,
-  graceMs = RESERVATION_GRACE_MS,
-): Promise<ReservationState> {
-  let lastRevision: number | null = null;
-  let pendingBy: string | null = null;
-  const voided = new Set<number>();
-  for await (const entry of newestFirst) {
-    lastRevision ??= entry.revision;
-    if (entry.kind === 'void') {
-      voided.add(entry.voids);
-      continue;
-    }
-    if (voided.has(entry.revision)) continue;
-    const owner = await ownerAppend(entry.intent);
-    if (owner.status === 'committed') {
-      const { streamId } = entry.intent;
-      const holder =
-        entry.kind === 'claim' ? { streamId, value: entry.value, position: owner.position } : null;
-      return { lastRevision, holder, pendingBy };
-    }
-    if (owner.status === 'absent' && now - entry.created.getTime() < graceMs)
-      pendingBy ??= entry.intent.streamId;
-  }
-  return { lastRevision, holder: null, pendingBy };
-}
-
-/** The stream that keeps `streamId` from reserving the key, or null if it may. */
-export function reservationBlocker(state: ReservationState, streamId: string): string | null {
-  if (state.pendingBy !== null && state.pendingBy !== streamId) return state.pendingBy;
-  if (state.holder && state.holder.streamId !== streamId) return state.holder.streamId;
-  return null;
-}
-
-/** Whether `streamId` may release the key: it holds it, or the pending intent is its own. */
-export function holdsReservation(state: ReservationState, streamId: string): boolean {
-  if (state.pendingBy !== null) return state.pendingBy === streamId;
-  return state.holder?.streamId === streamId;
-}
+// Validation
 
 function assertId(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) {
@@ -370,7 +145,10 @@ interface SubscriptionSource {
     checkpoint: (s: AllStreamSubscription, p: Position) => Promise<void>,
   ): AllStreamSubscription;
   decode(event: AllStreamRecordedEvent, position: number): RecordedEvent;
-  /** The newest visible position (at least `after`) if nothing matching the plan lies above `after`; else null. */
+  /**
+   * The newest visible position (at least `after`) if nothing matching the plan lies above `after`;
+   * else null.
+   */
   progressAfter(after: number): Promise<number | null>;
 }
 
@@ -568,6 +346,7 @@ export class EsdbEventStore implements EventStore {
     return { nextExpectedRevision: last.revision, position: last.globalPosition, events };
   }
 
+  /** append() with reserve/release: steps 1-5 of "Uniqueness reservations" in esdb-reservations.ts. */
   private async appendReserving(
     streamId: string,
     encoded: readonly EncodedEvent[],
@@ -586,7 +365,7 @@ export class EsdbEventStore implements EventStore {
     };
     for (let attempt = 1; ; attempt++) {
       const current = resolveExpectedRevision(streamId, expected, await this.currentRevision(streamId));
-      const owner = {
+      const owner: OwnerRef = {
         streamId,
         ownerFirstRevision: (current ?? -1) + 1,
         ownerEventId: encoded[0]!.eventId,
@@ -601,16 +380,9 @@ export class EsdbEventStore implements EventStore {
       const started = Date.now();
       try {
         for (const key of keys) {
-          const claim = reserve.has(key);
-          const intent = claim ? { ...owner, key, value: reserve.get(key) } : { ...owner, key };
+          const record = intentRecord(owner, key, reserve.has(key) ? { value: reserve.get(key) } : null);
           const recheck = (state: ReservationState) => check(key, state);
-          const revision = await this.writeIntent(
-            key,
-            claim ? CLAIMED : RELEASED,
-            intent,
-            states.get(key)!,
-            recheck,
-          );
+          const revision = await this.writeIntent(key, record, states.get(key)!, recheck);
           written.push({ key, revision });
         }
         const budget = OWNER_APPEND_BUDGET_MS - (Date.now() - started);
@@ -632,21 +404,16 @@ export class EsdbEventStore implements EventStore {
   /** Appends one intent where the evaluation left off; if another intent got there first, re-checks. */
   private async writeIntent(
     key: string,
-    type: string,
-    intent: Record<string, unknown>,
+    record: ReservationRecordData,
     state: ReservationState,
     recheck: (state: ReservationState) => ReservationState,
   ): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         const expectedRevision = state.lastRevision === null ? NO_STREAM : BigInt(state.lastRevision);
-        const result = await this.client.appendToStream(
-          reservationStreamId(key),
-          jsonEvent({ type, data: intent }),
-          {
-            expectedRevision,
-          },
-        );
+        const result = await this.client.appendToStream(reservationStreamId(key), jsonEvent(record), {
+          expectedRevision,
+        });
         return Number(result.nextExpectedRevision);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) || attempt >= 3) throw error;
@@ -660,7 +427,7 @@ export class EsdbEventStore implements EventStore {
     await Promise.all(
       written.map(({ key, revision }) =>
         this.client
-          .appendToStream(reservationStreamId(key), jsonEvent({ type: VOIDED, data: { key, revision } }), {
+          .appendToStream(reservationStreamId(key), jsonEvent(voidRecord(key, revision)), {
             expectedRevision: ANY,
           })
           .catch(() => undefined),
@@ -734,7 +501,10 @@ export class EsdbEventStore implements EventStore {
     };
   }
 
-  /** A valid place to read or subscribe from for "events after `after`" (see "Global positions"). */
+  /**
+   * A valid place to read or subscribe from for "events after `after`" (see "Global positions" in
+   * esdb-positions.ts).
+   */
   private async resolveStart(after: number): Promise<ReadPosition> {
     if (after === 0 || this.boundaries.has(after)) return toReadPosition(after);
     try {
@@ -787,15 +557,7 @@ export class EsdbEventStore implements EventStore {
     const streamId = reservationStreamId(key);
     for (let from: ReadRevision = END; ;) {
       const page = await this.readStreamRaw(streamId, from, 32, BACKWARDS);
-      for (const e of page) {
-        const base = { revision: Number(e.revision), created: e.created };
-        if (e.type === VOIDED) yield { ...base, kind: 'void', voids: VoidSchema.parse(e.data).revision };
-        else if (e.type === RELEASED) yield { ...base, kind: 'release', intent: IntentSchema.parse(e.data) };
-        else if (e.type === CLAIMED) {
-          const claim = ClaimSchema.parse(e.data);
-          yield { ...base, kind: 'claim', intent: claim, value: claim.value ?? null };
-        } else throw new Error(`Unexpected event type "${e.type}" in ${streamId}`);
-      }
+      for (const e of page) yield toReservationEntry(e, streamId);
       const oldest = page.at(-1);
       if (page.length < 32 || !oldest || oldest.revision === 0n) return;
       from = oldest.revision - 1n;

@@ -1,26 +1,28 @@
 import { expect } from 'chai';
 import { InvalidEventDataError } from '../../domain/kernel/registry.js';
 import { WrongExpectedRevisionError } from '../../application/ports/event-store.js';
+import { EsdbEventStore } from '../../infrastructure/eventstore/esdb-event-store.js';
 import {
-  EsdbEventStore,
-  RESERVATION_GRACE_MS,
   checkpointToGlobalPosition,
-  evaluateReservation,
   fromStoredMetadata,
-  holdsReservation,
   isVisible,
   planFilter,
-  reservationBlocker,
-  reservationStreamId,
-  resolveExpectedRevision,
   toGlobalPosition,
   toReadPosition,
   toStoredMetadata,
+} from '../../infrastructure/eventstore/esdb-positions.js';
+import {
+  RESERVATION_GRACE_MS,
+  evaluateReservation,
+  holdsReservation,
+  reservationBlocker,
+  reservationStreamId,
+  resolveExpectedRevision,
   type OwnerAppend,
   type ReservationEntry,
   type ReservationIntent,
   type ReservationState,
-} from '../../infrastructure/eventstore/esdb-event-store.js';
+} from '../../infrastructure/eventstore/esdb-reservations.js';
 import { eventStoreContract } from '../contracts/event-store.contract.js';
 
 const url = process.env.EVENTSTOREDB_URL;
