@@ -20,8 +20,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/application/**', '**/infrastructure/**', '**/projections/**'], message: 'domain/ imports nothing outside itself.' },
-            { group: ['express', 'mongodb', 'better-sqlite3', '@eventstore/*', 'inversify', 'pino', 'node:*'], message: 'domain/ is pure: no I/O or frameworks.' },
+            {
+              group: ['**/application/**', '**/infrastructure/**', '**/projections/**'],
+              message: 'domain/ imports nothing outside itself.',
+            },
+            {
+              group: ['express', 'mongodb', 'better-sqlite3', '@eventstore/*', 'inversify', 'pino', 'node:*'],
+              message: 'domain/ is pure: no I/O or frameworks.',
+            },
           ],
         },
       ],
@@ -35,7 +41,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/infrastructure/**'], message: 'application/ must not depend on infrastructure/.' },
-            { group: ['express', 'mongodb', 'better-sqlite3', '@eventstore/*'], message: 'application/ talks to the world through ports.' },
+            {
+              group: ['express', 'mongodb', 'better-sqlite3', '@eventstore/*'],
+              message: 'application/ talks to the world through ports.',
+            },
           ],
         },
       ],
@@ -46,7 +55,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/infrastructure/**'], message: 'projections/ depend on domain/ and the read-model port only.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/infrastructure/**'],
+              message: 'projections/ depend on domain/ and the read-model port only.',
+            },
+          ],
+        },
       ],
     },
   },

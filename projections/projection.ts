@@ -26,10 +26,14 @@ export interface ProjectionDefinition<E extends DomainEvent = DomainEvent> {
   apply(event: RecordedEvent<E>, tx: ProjectionTx): void | Promise<void>;
 }
 
-export function defineProjection<E extends DomainEvent>(definition: ProjectionDefinition<E>): ProjectionDefinition {
-  if (!/^[a-z0-9_]+$/.test(definition.name)) throw new Error(`Projection name "${definition.name}" must match [a-z0-9_]+`);
+export function defineProjection<E extends DomainEvent>(
+  definition: ProjectionDefinition<E>,
+): ProjectionDefinition {
+  if (!/^[a-z0-9_]+$/.test(definition.name))
+    throw new Error(`Projection name "${definition.name}" must match [a-z0-9_]+`);
   for (const c of Object.keys(definition.collections)) {
-    if (!/^[a-z0-9_]+$/.test(c)) throw new Error(`Projection ${definition.name}: collection "${c}" must match [a-z0-9_]+`);
+    if (!/^[a-z0-9_]+$/.test(c))
+      throw new Error(`Projection ${definition.name}: collection "${c}" must match [a-z0-9_]+`);
   }
   return definition as unknown as ProjectionDefinition;
 }

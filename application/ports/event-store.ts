@@ -97,7 +97,10 @@ export interface Subscription {
 export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** Events of one stream in revision order, from `fromRevision` (default 0). Empty if no such stream. */
-  readStream(streamId: string, options?: { fromRevision?: number; maxCount?: number }): Promise<RecordedEvent[]>;
+  readStream(
+    streamId: string,
+    options?: { fromRevision?: number; maxCount?: number },
+  ): Promise<RecordedEvent[]>;
   /** Events of all streams in global order. */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Global position of the last event in the log (0 when empty). */

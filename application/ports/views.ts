@@ -10,5 +10,8 @@ export interface Views {
    * Read-after-write: resolves true once the named projections (default: all) have applied the log up
    * to `position`, false if that did not happen within `timeoutMs`.
    */
-  waitFor(position: number, options?: { timeoutMs?: number; projections?: readonly string[] }): Promise<boolean>;
+  waitFor(
+    position: number,
+    options?: { timeoutMs?: number; projections?: readonly string[] },
+  ): Promise<boolean>;
 }

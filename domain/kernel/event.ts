@@ -66,7 +66,8 @@ export function defineEvent<Type extends string, Schema extends z.ZodType>(
   const version = options.version ?? 1;
   const upcasters = options.upcasters ?? {};
   for (let v = 1; v < version; v++) {
-    if (!upcasters[v]) throw new Error(`Event ${type}: version ${version} needs an upcaster from version ${v}`);
+    if (!upcasters[v])
+      throw new Error(`Event ${type}: version ${version} needs an upcaster from version ${v}`);
   }
   const make = (data: z.infer<Schema>) => ({ type, data });
   return Object.assign(make, { type, schema, version, upcasters: Object.freeze({ ...upcasters }) });

@@ -15,7 +15,9 @@ export class InvalidEventDataError extends Error {
     readonly eventType: string,
     readonly issues: ReadonlyArray<{ path: string; message: string }>,
   ) {
-    super(`Invalid data for event "${eventType}": ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`);
+    super(
+      `Invalid data for event "${eventType}": ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    );
     this.name = 'InvalidEventDataError';
   }
 }
@@ -37,7 +39,8 @@ export class EventRegistry {
 
   register(definition: EventDefinition): this {
     const existing = this.definitions.get(definition.type);
-    if (existing && existing !== definition) throw new Error(`Event type "${definition.type}" registered twice`);
+    if (existing && existing !== definition)
+      throw new Error(`Event type "${definition.type}" registered twice`);
     this.definitions.set(definition.type, definition);
     return this;
   }
@@ -69,7 +72,10 @@ export class EventRegistry {
     const d = this.definition(type);
     if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > d.version) {
       throw new InvalidEventDataError(type, [
-        { path: 'metadata.schemaVersion', message: `unsupported schema version ${schemaVersion} (current ${d.version})` },
+        {
+          path: 'metadata.schemaVersion',
+          message: `unsupported schema version ${schemaVersion} (current ${d.version})`,
+        },
       ]);
     }
     let current = data;
