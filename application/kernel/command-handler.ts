@@ -120,8 +120,10 @@ export class CommandHandler {
         return { streamId, state, events: [], position: null, revision, deduplicated: false };
       }
       const claims = options.reservations?.(events, state) ?? {};
-      const reserve: Reservation[] = [...(claims.reserve ?? [])];
-      if (idem) reserve.push({ key: idempotencyReservationKey(idem), value: { requestHash } });
+      const reserve: Reservation[] = [
+        ...(idem ? [{ key: idempotencyReservationKey(idem), value: { requestHash } }] : []),
+        ...(claims.reserve ?? []),
+      ];
       const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;
       const causationId = context.causationId ?? null;
       try {
@@ -153,7 +155,10 @@ export class CommandHandler {
       } catch (err) {
         if (err instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
         if (err instanceof WrongExpectedRevisionError) throw new ConcurrencyExhaustedError(streamId);
-        if (idem && err instanceof ReservationConflictError && err.key === idempotencyReservationKey(idem)) {
+        // With an idempotency key, any reservation conflict may stem from a concurrent repeat of this
+        // very request that committed first (it may have claimed another key before the idempotency
+        // key was checked): replay its result if so, otherwise report the conflict.
+        if (idem && err instanceof ReservationConflictError) {
           const earlier = await this.replayIfDuplicate(decider, idem, requestHash!);
           if (earlier) return earlier;
         }

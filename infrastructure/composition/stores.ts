@@ -1,0 +1,24 @@
+import type { Clock } from '../../application/ports/clock.js';
+import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
+import type { EventStore } from '../../application/ports/event-store.js';
+import type { ReadModelStore } from '../../application/ports/read-model-store.js';
+import type { EventRegistry } from '../../domain/kernel/registry.js';
+
+/** The three storage ports, opened together for one runtime mode. */
+export interface Stores {
+  readonly eventStore: EventStore;
+  readonly readModels: ReadModelStore;
+  readonly ephemeral: EphemeralStore;
+}
+
+export interface StoreContext {
+  readonly registry: EventRegistry;
+  readonly clock: Clock;
+}
+
+/** Closes whatever was opened, ignoring close errors so the original failure is the one reported. */
+export async function closeAll(
+  closables: ReadonlyArray<{ close(): Promise<void> } | undefined>,
+): Promise<void> {
+  for (const c of closables) await c?.close().catch(() => undefined);
+}

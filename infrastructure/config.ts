@@ -1,0 +1,159 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Tessera's whole configuration, read once from the environment and validated with zod. A bad value
+ * stops start-up with a ConfigError naming every offending variable (values of secrets are never
+ * echoed).
+ *
+ * | variable          | default            | meaning                                                       |
+ * |-------------------|--------------------|---------------------------------------------------------------|
+ * | DATA_DIR          | ./data             | embedded mode: where the SQLite files and the admin token live |
+ * | PORT              | 3000               | HTTP port; 0 picks a free one                                 |
+ * | HOST              | 127.0.0.1          | interface to listen on; set 0.0.0.0 in containers              |
+ * | EVENTSTOREDB_URL  | (unset)            | esdb:// connection string; with MONGODB_URL: distributed mode |
+ * | MONGODB_URL       | (unset)            | mongodb:// connection string; with EVENTSTOREDB_URL            |
+ * | ADMIN_TOKEN       | generated (embedded) | bearer token of the admin API, at least 32 characters; required in distributed mode |
+ * | LOG_LEVEL         | info               | fatal, error, warn, info, debug, trace or silent               |
+ * | READY_MAX_LAG     | 100                | /readyz fails while a projection is more events behind         |
+ * | DEMO_SEED         | true embedded, false distributed | seed the demo provider and products once         |
+ *
+ * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
+ * /metrics and /readyz are unauthenticated. Deployments opt into wider exposure explicitly.
+ */
+
+export type RuntimeMode = 'embedded' | 'distributed';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly mode: RuntimeMode;
+  /** Absolute path. Used by the embedded stores and for the generated admin token. */
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  /** Both set in distributed mode, both null in embedded mode. */
+  readonly eventStoreDbUrl: string | null;
+  readonly mongoDbUrl: string | null;
+  /** Null means "use (or generate) DATA_DIR/admin-token" (embedded mode only). */
+  readonly adminToken: string | null;
+  readonly logLevel: LogLevel;
+  readonly readyMaxLag: number;
+  readonly demoSeed: boolean;
+}
+
+/** The configuration is unusable; `problems` has one entry per offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: ReadonlyArray<{ readonly variable: string; readonly message: string }>) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
+
+const Int = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be ${what}`)
+    .transform(Number)
+    .pipe(z.int().min(min, `must be ${what}`).max(max, `must be ${what}`));
+
+const Bool = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  DATA_DIR: opt(z.string()),
+  PORT: opt(Int(0, 65535, 'an integer from 0 to 65535 (0 picks a free port)')),
+  HOST: opt(z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address')),
+  EVENTSTOREDB_URL: opt(
+    z
+      .string()
+      .regex(
+        /^esdb(\+discover)?:\/\/\S+$/,
+        'must be an EventStoreDB connection string (esdb://… or esdb+discover://…)',
+      ),
+  ),
+  MONGODB_URL: opt(
+    z
+      .string()
+      .regex(
+        /^mongodb(\+srv)?:\/\/\S+$/,
+        'must be a MongoDB connection string (mongodb://… or mongodb+srv://…)',
+      ),
+  ),
+  ADMIN_TOKEN: opt(
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces'),
+  ),
+  LOG_LEVEL: opt(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+  ),
+  READY_MAX_LAG: opt(Int(0, 1_000_000_000, 'a non-negative integer (events)')),
+  DEMO_SEED: opt(Bool),
+});
+
+/** Variables whose values may hold credentials and are therefore never repeated in messages. */
+const SECRET = new Set(['ADMIN_TOKEN', 'EVENTSTOREDB_URL', 'MONGODB_URL']);
+
+function shown(variable: string, value: string | undefined): string {
+  if (value === undefined || SECRET.has(variable)) return '';
+  return ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
+}
+
+/**
+ * Reads the configuration from an environment (normally `process.env`). Relative DATA_DIR paths are
+ * resolved against `cwd`. Throws ConfigError listing every problem at once.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems: Array<{ variable: string; message: string }> = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? '(environment)');
+      problems.push({ variable, message: issue.message + shown(variable, env[variable]) });
+    }
+  }
+  const e = parsed.success ? parsed.data : null;
+  const esdb = e?.EVENTSTOREDB_URL ?? null;
+  const mongo = e?.MONGODB_URL ?? null;
+  const esdbSet = blankToUndefined(env.EVENTSTOREDB_URL) !== undefined;
+  const mongoSet = blankToUndefined(env.MONGODB_URL) !== undefined;
+  if (esdbSet !== mongoSet) {
+    problems.push({
+      variable: 'EVENTSTOREDB_URL, MONGODB_URL',
+      message: `distributed mode needs both; only ${esdbSet ? 'EVENTSTOREDB_URL' : 'MONGODB_URL'} is set (unset both for the embedded default)`,
+    });
+  }
+  const mode: RuntimeMode = esdbSet && mongoSet ? 'distributed' : 'embedded';
+  if (mode === 'distributed' && blankToUndefined(env.ADMIN_TOKEN) === undefined) {
+    problems.push({
+      variable: 'ADMIN_TOKEN',
+      message: 'is required in distributed mode (at least 32 characters)',
+    });
+  }
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
+
+  return {
+    mode,
+    dataDir: resolve(cwd, e.DATA_DIR ?? './data'),
+    port: e.PORT ?? 3000,
+    host: e.HOST ?? '127.0.0.1',
+    eventStoreDbUrl: mode === 'distributed' ? esdb : null,
+    mongoDbUrl: mode === 'distributed' ? mongo : null,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    readyMaxLag: e.READY_MAX_LAG ?? 100,
+    demoSeed: e.DEMO_SEED ?? mode === 'embedded',
+  };
+}

@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import type { DestinationStream } from 'pino';
+import { Container } from 'inversify';
+import { EventRegistry } from '../domain/kernel/registry.js';
+import { catalogEvents } from '../domain/catalog/events.js';
+import { CommandHandler } from '../application/kernel/command-handler.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { EventStore } from '../application/ports/event-store.js';
+import type { Logger } from '../application/ports/logger.js';
+import type { ReadModelStore } from '../application/ports/read-model-store.js';
+import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
+import { CatalogCommands } from '../application/catalog/catalog-commands.js';
+import { CatalogQueries } from '../application/catalog/catalog-queries.js';
+import type { ProjectionDefinition } from '../projections/projection.js';
+import { ProjectionRunner } from '../projections/runner.js';
+import { catalogProjection } from '../projections/catalog.js';
+import { SystemClock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { type AdminToken, resolveAdminToken } from './admin-token.js';
+import { openEmbeddedStores } from './composition/embedded.js';
+import { openDistributedStores } from './composition/distributed.js';
+import type { Stores } from './composition/stores.js';
+import { createApp, type TesseraApp } from './http/app.js';
+import { TOKENS } from './tokens.js';
+
+/** Every event type Tessera writes or reads. */
+export const ALL_EVENTS = [...catalogEvents];
+
+/** Every read model, in the order the runner starts them. */
+export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [catalogProjection];
+
+/** Replacements for tests and tools; production passes none. */
+export interface ContainerOverrides {
+  readonly clock?: Clock;
+  /** Where JSON logs go (default stdout). */
+  readonly logDestination?: DestinationStream;
+  /** How long read-after-write waits before giving up (default 5000 ms). */
+  readonly readAfterWriteTimeoutMs?: number;
+}
+
+/**
+ * The one composition root. The runtime mode chosen by the configuration decides only which
+ * adapters serve the three storage ports; everything above them is wired the same way.
+ */
+export async function buildContainer(config: Config, overrides: ContainerOverrides = {}): Promise<Container> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  const clock = overrides.clock ?? new SystemClock();
+  const logger = createLogger(config.logLevel, overrides.logDestination);
+  const registry = new EventRegistry(ALL_EVENTS);
+  const adminToken = resolveAdminToken(config);
+
+  const open = config.mode === 'distributed' ? openDistributedStores : openEmbeddedStores;
+  const stores: Stores = await open(config, { registry, clock });
+
+  container.bind<Config>(TOKENS.Config).toConstantValue(config);
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(clock);
+  container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
+  container.bind<EventRegistry>(TOKENS.EventRegistry).toConstantValue(registry);
+  container.bind<AdminToken>(TOKENS.AdminToken).toConstantValue(adminToken);
+  container.bind<EventStore>(TOKENS.EventStore).toConstantValue(stores.eventStore);
+  container.bind<ReadModelStore>(TOKENS.ReadModelStore).toConstantValue(stores.readModels);
+  container.bind<EphemeralStore>(TOKENS.EphemeralStore).toConstantValue(stores.ephemeral);
+  container.bind<readonly ProjectionDefinition[]>(TOKENS.Projections).toConstantValue(ALL_PROJECTIONS);
+
+  container
+    .bind<CommandHandler>(TOKENS.CommandHandler)
+    .toDynamicValue(
+      (ctx) => new CommandHandler(ctx.get<EventStore>(TOKENS.EventStore), ctx.get<Clock>(TOKENS.Clock)),
+    );
+  container.bind<ProjectionRunner>(TOKENS.ProjectionRunner).toDynamicValue(
+    (ctx) =>
+      new ProjectionRunner({
+        store: ctx.get<EventStore>(TOKENS.EventStore),
+        readModels: ctx.get<ReadModelStore>(TOKENS.ReadModelStore),
+        projections: ctx.get<readonly ProjectionDefinition[]>(TOKENS.Projections),
+        logger: ctx.get<Logger>(TOKENS.Logger),
+      }),
+  );
+  container.bind(TOKENS.Views).toService(TOKENS.ProjectionRunner);
+
+  container.bind(CatalogCommands).toSelf();
+  container.bind(CatalogQueries).toSelf();
+
+  container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
+    const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+    const eventStore = ctx.get<EventStore>(TOKENS.EventStore);
+    return createApp({
+      logger: ctx.get<Logger>(TOKENS.Logger),
+      adminToken: ctx.get<AdminToken>(TOKENS.AdminToken).token,
+      catalogCommands: ctx.get(CatalogCommands),
+      catalogQueries: ctx.get(CatalogQueries),
+      views: runner,
+      headPosition: () => eventStore.headPosition(),
+      projections: runner,
+      readyMaxLag: config.readyMaxLag,
+      ...(overrides.readAfterWriteTimeoutMs === undefined
+        ? {}
+        : { readAfterWriteTimeoutMs: overrides.readAfterWriteTimeoutMs }),
+    });
+  });
+  return container;
+}
+
+/** Stops the projections and closes the stores a container opened. */
+export async function disposeContainer(container: Container): Promise<void> {
+  const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+  await runner.stop();
+  const closables = [
+    container.get<EphemeralStore>(TOKENS.EphemeralStore),
+    container.get<ReadModelStore>(TOKENS.ReadModelStore),
+    container.get<EventStore>(TOKENS.EventStore),
+  ];
+  for (const c of closables) await c.close();
+}

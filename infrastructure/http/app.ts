@@ -1,0 +1,98 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../../application/ports/logger.js';
+import type { Views } from '../../application/ports/views.js';
+import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
+import type { CatalogQueries } from '../../application/catalog/catalog-queries.js';
+import { adminAuth } from './admin-auth.js';
+import { catalogRouter } from './catalog-router.js';
+import { correlation } from './correlation.js';
+import { errorHandler, notFound } from './error-handler.js';
+import { platformRouter } from './health.js';
+import { createMetrics, type HttpMetrics, type ProjectionHealthSource } from './metrics.js';
+import { observeRequests, rememberMount } from './observe.js';
+import { HttpProblem } from './problem.js';
+import { createReadAfterWrite } from './read-after-write.js';
+import { noStore, securityHeaders } from './security-headers.js';
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly adminToken: string;
+  readonly catalogCommands: CatalogCommands;
+  readonly catalogQueries: CatalogQueries;
+  readonly views: Views;
+  /** Where the log ends (EventStore.headPosition). */
+  readonly headPosition: () => Promise<number>;
+  readonly projections: ProjectionHealthSource;
+  /** /readyz answers 503 while any projection is further behind than this. */
+  readonly readyMaxLag: number;
+  /** How long `?minPosition=` and write responses wait for projections (default 5000 ms). */
+  readonly readAfterWriteTimeoutMs?: number;
+}
+
+export interface TesseraApp {
+  readonly app: Express;
+  readonly metrics: HttpMetrics;
+}
+
+/** Request bodies must be JSON; anything else is refused before it is read. */
+function requireJsonBody(): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody =
+      req.get('Content-Length') !== undefined
+        ? req.get('Content-Length') !== '0'
+        : req.get('Transfer-Encoding') !== undefined;
+    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+      throw new HttpProblem(
+        415,
+        'unsupported_media_type',
+        'Send the request body as `Content-Type: application/json`.',
+      );
+    }
+    next();
+  };
+}
+
+/**
+ * The HTTP application: one router per audience behind shared middleware (correlation id, request
+ * log and metrics, security headers), with problem+json for every error.
+ */
+export function createApp(deps: AppDeps): TesseraApp {
+  const metrics = createMetrics(deps.projections);
+  const timeoutMs = deps.readAfterWriteTimeoutMs ?? 5000;
+  const awaitMinPosition = createReadAfterWrite({
+    views: deps.views,
+    headPosition: deps.headPosition,
+    timeoutMs,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(correlation(deps.logger));
+  app.use(observeRequests(metrics));
+  app.use(securityHeaders());
+
+  app.use(platformRouter({ projections: deps.projections, metrics, readyMaxLag: deps.readyMaxLag }));
+
+  app.use(
+    '/admin/v1',
+    rememberMount(),
+    noStore(),
+    adminAuth(deps.adminToken),
+    requireJsonBody(),
+    express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }),
+    catalogRouter({
+      commands: deps.catalogCommands,
+      queries: deps.catalogQueries,
+      views: deps.views,
+      awaitMinPosition,
+      writeVisibleTimeoutMs: timeoutMs,
+    }),
+  );
+
+  app.use(notFound());
+  app.use(errorHandler());
+  return { app, metrics };
+}

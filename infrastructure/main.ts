@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import type { Logger } from '../application/ports/logger.js';
+import type { ProjectionRunner } from '../projections/runner.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+
+// The server and its storage drivers are imported only by the commands that need them, so `help`
+// and configuration errors answer at once.
+
+const USAGE = `Usage: tessera <command>
+
+Commands:
+  serve                     Start the HTTP server (default). Embedded mode keeps data in DATA_DIR (./data).
+  rebuild [projection...]   Rebuild read models from the event log (all when none are named).
+  help                      Show this help.
+
+Configuration comes from environment variables: DATA_DIR, PORT, HOST, EVENTSTOREDB_URL, MONGODB_URL,
+ADMIN_TOKEN, LOG_LEVEL, READY_MAX_LAG, DEMO_SEED (see infrastructure/config.ts).
+`;
+
+async function serve(config: Config): Promise<void> {
+  const [{ startServer }, { describeStart }, { TOKENS }] = await Promise.all([
+    import('./server.js'),
+    import('./demo-seed.js'),
+    import('./tokens.js'),
+  ]);
+  const server = await startServer(config);
+  process.stderr.write(describeStart(server.url, server.adminToken, server.demo));
+  const logger = server.container.get<Logger>(TOKENS.Logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal, exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function rebuild(config: Config, names: string[]): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { rebuildCommand }, { TOKENS }] = await Promise.all([
+    import('./container.js'),
+    import('./cli/rebuild-command.js'),
+    import('./tokens.js'),
+  ]);
+  // Info-level log lines would tear through the progress bars; warnings and errors still show.
+  const container = await buildContainer({
+    ...config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+  });
+  try {
+    await rebuildCommand(container.get<ProjectionRunner>(TOKENS.ProjectionRunner), names, process.stdout);
+  } finally {
+    await disposeContainer(container);
+  }
+}
+
+/** Runs one CLI command; returns the process exit code (serve keeps running and returns null). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
+  const [command = 'serve', ...args] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command !== 'serve' && command !== 'rebuild') {
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(env);
+    if (command === 'serve') {
+      await serve(config);
+      return null;
+    }
+    await rebuild(config, args);
+    return 0;
+  } catch (err) {
+    // Configuration and start-up problems are for the operator: the message, not a stack trace.
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else
+      process.stderr.write(
+        `tessera ${command} failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2), process.env);
+if (code !== null) process.exit(code);

@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Container } from 'inversify';
+import type { Logger } from '../application/ports/logger.js';
+import { CatalogCommands } from '../application/catalog/catalog-commands.js';
+import type { ProjectionRunner } from '../projections/runner.js';
+import type { AdminToken } from './admin-token.js';
+import type { Config } from './config.js';
+import { buildContainer, type ContainerOverrides, disposeContainer } from './container.js';
+import { type DemoSeedResult, seedDemo } from './demo-seed.js';
+import type { TesseraApp } from './http/app.js';
+import { TOKENS } from './tokens.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:3000 (the real port when PORT=0). */
+  readonly url: string;
+  readonly port: number;
+  readonly adminToken: AdminToken;
+  /** The demo data, when DEMO_SEED is on. */
+  readonly demo: DemoSeedResult | null;
+  readonly container: Container;
+  /** Stops accepting connections, lets running requests finish (bounded), stops projections, closes stores. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets in-flight requests finish before cutting connections. */
+const DRAIN_MS = 5000;
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Builds the container for the configured mode, starts the projections, seeds the demo data when
+ * asked, and serves HTTP. The projections catch up in the background; /readyz says when they have.
+ */
+export async function startServer(
+  config: Config,
+  overrides: ContainerOverrides = {},
+): Promise<RunningServer> {
+  const container = await buildContainer(config, overrides);
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+  let server: Server | undefined;
+  try {
+    // Seeding needs only the write side; the projections pick the events up once started.
+    const demo = config.demoSeed ? await seedDemo(container.get(CatalogCommands)) : null;
+    await runner.start();
+    const { app } = container.get<TesseraApp>(TOKENS.HttpApp);
+    server = createServer(app);
+    const port = await listen(server, config.port, config.host);
+    const url = `http://${urlHost(config.host)}:${port}`;
+    logger.info(
+      { mode: config.mode, url, dataDir: config.mode === 'embedded' ? config.dataDir : undefined },
+      'listening',
+    );
+    const running = server;
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      adminToken: container.get<AdminToken>(TOKENS.AdminToken),
+      demo,
+      container,
+      close() {
+        closing ??= (async () => {
+          await closeServer(running);
+          await disposeContainer(container);
+          logger.info({}, 'stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    if (server?.listening) await closeServer(server);
+    await disposeContainer(container).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../infrastructure/config.js';
+
+function problemsOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
+  try {
+    loadConfig(env, '/srv/tessera');
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const TOKEN = 'x'.repeat(32);
+
+describe('loadConfig', () => {
+  it('defaults to embedded mode with data under ./data', () => {
+    expect(loadConfig({}, '/srv/tessera')).to.deep.equal({
+      mode: 'embedded',
+      dataDir: '/srv/tessera/data',
+      port: 3000,
+      host: '127.0.0.1',
+      eventStoreDbUrl: null,
+      mongoDbUrl: null,
+      adminToken: null,
+      logLevel: 'info',
+      readyMaxLag: 100,
+      demoSeed: true,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        DATA_DIR: '/var/lib/tessera',
+        PORT: '0',
+        HOST: '0.0.0.0',
+        ADMIN_TOKEN: TOKEN,
+        LOG_LEVEL: 'debug',
+        READY_MAX_LAG: '5',
+        DEMO_SEED: 'no',
+      },
+      '/srv/tessera',
+    );
+    expect(config).to.include({
+      dataDir: '/var/lib/tessera',
+      port: 0,
+      host: '0.0.0.0',
+      adminToken: TOKEN,
+      logLevel: 'debug',
+      readyMaxLag: 5,
+      demoSeed: false,
+    });
+  });
+
+  it('switches to distributed mode when both server URLs are set, without demo data by default', () => {
+    const config = loadConfig({
+      EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false',
+      MONGODB_URL: 'mongodb://localhost:27017/tessera',
+      ADMIN_TOKEN: TOKEN,
+    });
+    expect(config).to.include({
+      mode: 'distributed',
+      eventStoreDbUrl: 'esdb://localhost:2113?tls=false',
+      mongoDbUrl: 'mongodb://localhost:27017/tessera',
+      demoSeed: false,
+    });
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(loadConfig({ PORT: '', MONGODB_URL: ' ' }).port).to.equal(3000);
+  });
+
+  it('names a bad PORT and shows the value', () => {
+    for (const PORT of ['abc', '-1', '65536', '30.5']) {
+      const [problem, ...rest] = problemsOf({ PORT });
+      expect(rest).to.deep.equal([]);
+      expect(problem?.variable).to.equal('PORT');
+      expect(problem?.message).to.include('0 to 65535').and.include(JSON.stringify(PORT));
+    }
+    expect(new ConfigError(problemsOf({ PORT: 'abc' })).message).to.match(/PORT: must be an integer/);
+  });
+
+  it('names every bad variable at once', () => {
+    const variables = problemsOf({
+      LOG_LEVEL: 'loud',
+      DEMO_SEED: 'maybe',
+      READY_MAX_LAG: 'lots',
+      HOST: 'bad host',
+    }).map((p) => p.variable);
+    expect(variables).to.have.members(['LOG_LEVEL', 'DEMO_SEED', 'READY_MAX_LAG', 'HOST']);
+  });
+
+  it('refuses only one of the two server URLs, naming both', () => {
+    const [problem] = problemsOf({ MONGODB_URL: 'mongodb://db' });
+    expect(problem?.variable).to.equal('EVENTSTOREDB_URL, MONGODB_URL');
+    expect(problem?.message).to.include('only MONGODB_URL is set');
+    expect(problemsOf({ EVENTSTOREDB_URL: 'esdb://es' })[0]?.message).to.include(
+      'only EVENTSTOREDB_URL is set',
+    );
+  });
+
+  it('refuses malformed URLs without echoing them (they may hold passwords)', () => {
+    const problems = problemsOf({
+      EVENTSTOREDB_URL: 'http://user:secret@es',
+      MONGODB_URL: 'postgres://user:secret@db',
+      ADMIN_TOKEN: TOKEN,
+    });
+    expect(problems.map((p) => p.variable)).to.have.members(['EVENTSTOREDB_URL', 'MONGODB_URL']);
+    expect(JSON.stringify(problems)).to.not.include('secret');
+  });
+
+  it('requires ADMIN_TOKEN in distributed mode and a long enough token everywhere, never echoing it', () => {
+    const [missing] = problemsOf({ EVENTSTOREDB_URL: 'esdb://es', MONGODB_URL: 'mongodb://db' });
+    expect(missing?.variable).to.equal('ADMIN_TOKEN');
+    expect(missing?.message).to.include('required in distributed mode');
+    const [short] = problemsOf({ ADMIN_TOKEN: 'hunter2' });
+    expect(short?.variable).to.equal('ADMIN_TOKEN');
+    expect(short?.message).to.include('at least 32').and.not.include('hunter2');
+  });
+});
