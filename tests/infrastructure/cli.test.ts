@@ -62,6 +62,18 @@ describe('CLI (infrastructure/main.ts)', function () {
     expect(stderr).to.include('Unknown projection "nope"');
   });
 
+  it('stops with exit code 1 naming EVENTSTOREDB_URL when the distributed event store is unreachable', () => {
+    const { status, stderr } = run(['serve'], {
+      EVENTSTOREDB_URL: 'esdb://127.0.0.1:1?tls=false',
+      MONGODB_URL: 'mongodb://127.0.0.1:1/tessera',
+      ADMIN_TOKEN: 'a-distributed-admin-token-of-40-characters',
+      LOG_LEVEL: 'silent',
+    });
+    expect(status).to.equal(1);
+    expect(stderr).to.include('Cannot use EventStoreDB at EVENTSTOREDB_URL');
+    expect(stderr).to.not.match(/^\s+at /m);
+  });
+
   it('serves on PORT=0 and shuts down cleanly on SIGTERM', async () => {
     const child = spawn(TSX, ['infrastructure/main.ts', 'serve'], {
       cwd: ROOT,
