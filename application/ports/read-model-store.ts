@@ -95,6 +95,14 @@ export class UniqueIndexViolationError extends Error {
   }
 }
 
+/** A change targets a collection that ensureCollection never created; nothing of the batch is written. */
+export class UnknownCollectionError extends Error {
+  constructor(readonly collection: string) {
+    super(`Unknown read-model collection "${collection}": call ensureCollection first`);
+    this.name = 'UnknownCollectionError';
+  }
+}
+
 export class CheckpointConflictError extends Error {
   constructor(
     readonly checkpoint: string,

@@ -8,9 +8,7 @@
  * atomic even with several processes on one file. The file uses synchronous=FULL: a consumed
  * authorization code must stay consumed after a crash.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Clock } from '../../application/ports/clock.js';
 import type {
   EphemeralEntry,
@@ -18,6 +16,7 @@ import type {
   EphemeralStore,
 } from '../../application/ports/ephemeral-store.js';
 import { SystemClock } from '../clock.js';
+import { openSqlite } from '../sqlite/open.js';
 
 const MAX_NAME_LENGTH = 512;
 const DEFAULT_PURGE_INTERVAL_MS = 60_000;
@@ -168,17 +167,10 @@ export class SqliteEphemeralStore implements EphemeralStore {
     if (!Number.isFinite(interval) || interval < 0) {
       throw new RangeError(`purgeIntervalMs must be a non-negative number of milliseconds, got ${interval}`);
     }
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-    const db = new Database(options.file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
-      return new SqliteEphemeralStore(db, options.clock ?? new SystemClock(), interval);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    return openSqlite(
+      options.file,
+      (db) => new SqliteEphemeralStore(db, options.clock ?? new SystemClock(), interval),
+    );
   }
 
   async set(namespace: string, key: string, value: unknown, options: EphemeralSetOptions): Promise<void> {

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../sqlite/open.js';
 
 /**
  * On-disk layout of the embedded event store.
@@ -48,19 +49,10 @@ export const EVENT_COLUMNS =
 
 /** Opens (creating if needed) a database file in WAL mode with durable commits. */
 export function openDatabase(file: string): Database.Database {
-  const db = new Database(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    // FULL: every COMMIT fsyncs the WAL, so an acknowledged append survives power loss.
-    db.pragma('synchronous = FULL');
-    // Another process may hold the write lock briefly; wait rather than fail.
-    db.pragma('busy_timeout = 5000');
+  return openSqlite(file, (db) => {
     db.exec(SCHEMA);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+    return db;
+  });
 }
 
 /** The fixed statements of the store, prepared once per connection. */

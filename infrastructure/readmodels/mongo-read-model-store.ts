@@ -32,6 +32,7 @@ import {
   CheckpointConflictError,
   InvalidQueryError,
   UniqueIndexViolationError,
+  UnknownCollectionError,
   type Change,
   type Checkpoint,
   type CheckpointUpdate,
@@ -135,14 +136,6 @@ class MongoReadCollection<T extends Doc> implements ReadCollection<T> {
   async count(where?: Where): Promise<number> {
     const n = normalizeFind(where === undefined ? undefined : { where });
     return this.docs.countDocuments(whereToFilter(n.where));
-  }
-}
-
-/** Rejected when a change targets a collection that ensureCollection never created. */
-export class UnknownCollectionError extends Error {
-  constructor(readonly collection: string) {
-    super(`Unknown read-model collection "${collection}": call ensureCollection first`);
-    this.name = 'UnknownCollectionError';
   }
 }
 

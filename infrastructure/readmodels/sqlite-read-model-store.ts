@@ -10,8 +10,6 @@
  * changes it covers, just as the events it points at do.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type Change,
@@ -27,9 +25,11 @@ import {
   type ReadCollection,
   type ReadModelStore,
   UniqueIndexViolationError,
+  UnknownCollectionError,
   type Where,
 } from '../../application/ports/read-model-store.js';
 import { assertCollectionName, assertFieldName, normalizeFind, pageFrom } from './query.js';
+import { openSqlite } from '../sqlite/open.js';
 import { countQuery, fieldExpr, findQueries, type SqlParam } from './sqlite-find.js';
 
 interface IndexInfo {
@@ -50,14 +50,6 @@ interface CollectionState {
 }
 
 const QUERY_CACHE_SIZE = 128;
-
-/** Rejected when a change targets a collection that ensureCollection never created. */
-export class UnknownCollectionError extends Error {
-  constructor(readonly collection: string) {
-    super(`Unknown read-model collection "${collection}": call ensureCollection first`);
-    this.name = 'UnknownCollectionError';
-  }
-}
 
 export class SqliteReadModelStore implements ReadModelStore {
   private readonly collections = new Map<string, CollectionState>();
@@ -98,19 +90,8 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   /** Opens (creating if needed) the database file; its directory is created too. */
   static open(options: { file: string }): SqliteReadModelStore {
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-    const db = new Database(options.file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
-      // Rebuilds touch indexes all over the file; a larger page cache keeps them off the disk.
-      db.pragma('cache_size = -65536');
-      return new SqliteReadModelStore(db);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    // Rebuilds touch indexes all over the file; a larger page cache keeps them off the disk.
+    return openSqlite(options.file, (db) => new SqliteReadModelStore(db), { cacheSizeKiB: 65536 });
   }
 
   async ensureCollection(name: string, spec: CollectionSpec = {}): Promise<void> {

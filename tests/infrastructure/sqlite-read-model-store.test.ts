@@ -5,11 +5,12 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { normalizeFind } from '../../infrastructure/readmodels/query.js';
 import { countQuery, findQueries, type SqlParam } from '../../infrastructure/readmodels/sqlite-find.js';
+import { SqliteReadModelStore } from '../../infrastructure/readmodels/sqlite-read-model-store.js';
 import {
-  SqliteReadModelStore,
+  type FindOptions,
   UnknownCollectionError,
-} from '../../infrastructure/readmodels/sqlite-read-model-store.js';
-import type { FindOptions, Where } from '../../application/ports/read-model-store.js';
+  type Where,
+} from '../../application/ports/read-model-store.js';
 import { failure, readModelStoreContract } from '../contracts/read-model-store.contract.js';
 
 function tempDir(): string {
