@@ -17,6 +17,8 @@ import { z } from 'zod';
  * | LOG_LEVEL         | info               | fatal, error, warn, info, debug, trace or silent               |
  * | READY_MAX_LAG     | 100                | /readyz fails while a projection is more events behind         |
  * | DEMO_SEED         | true embedded, false distributed | seed the demo provider and products once         |
+ * | PUBLIC_URL        | the listening URL  | external base URL, the OpenID Connect issuer (https in production) |
+ * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
  * /metrics and /readyz are unauthenticated. Deployments opt into wider exposure explicitly.
@@ -39,6 +41,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly readyMaxLag: number;
   readonly demoSeed: boolean;
+  /** External base URL without trailing slash; null means the URL the server listens on. */
+  readonly publicUrl: string | null;
+  /** Null means "use (or generate) DATA_DIR/secret-key" (embedded mode only). */
+  readonly secretKey: string | null;
 }
 
 /** The configuration is unusable; `problems` has one entry per offending variable. */
@@ -98,10 +104,24 @@ const EnvSchema = z.object({
   ),
   READY_MAX_LAG: opt(Int(0, 1_000_000_000, 'a non-negative integer (events)')),
   DEMO_SEED: opt(Bool),
+  PUBLIC_URL: opt(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s?#/])?$/,
+        'must be an http(s) URL without query, fragment or trailing slash (e.g. https://id.example.com)',
+      ),
+  ),
+  SECRET_KEY: opt(
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces'),
+  ),
 });
 
 /** Variables whose values may hold credentials and are therefore never repeated in messages. */
-const SECRET = new Set(['ADMIN_TOKEN', 'EVENTSTOREDB_URL', 'MONGODB_URL']);
+const SECRET = new Set(['ADMIN_TOKEN', 'SECRET_KEY', 'EVENTSTOREDB_URL', 'MONGODB_URL']);
 
 function shown(variable: string, value: string | undefined): string {
   if (value === undefined || SECRET.has(variable)) return '';
@@ -142,6 +162,12 @@ export function loadConfig(
       message: 'is required in distributed mode (at least 32 characters)',
     });
   }
+  if (mode === 'distributed' && blankToUndefined(env.SECRET_KEY) === undefined) {
+    problems.push({
+      variable: 'SECRET_KEY',
+      message: 'is required in distributed mode (at least 32 characters, the same in every process)',
+    });
+  }
   if (problems.length > 0 || !e) throw new ConfigError(problems);
 
   return {
@@ -155,5 +181,7 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL ?? 'info',
     readyMaxLag: e.READY_MAX_LAG ?? 100,
     demoSeed: e.DEMO_SEED ?? mode === 'embedded',
+    publicUrl: e.PUBLIC_URL ?? null,
+    secretKey: e.SECRET_KEY ?? null,
   };
 }

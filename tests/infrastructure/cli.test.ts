@@ -67,6 +67,7 @@ describe('CLI (infrastructure/main.ts)', function () {
       EVENTSTOREDB_URL: 'esdb://127.0.0.1:1?tls=false',
       MONGODB_URL: 'mongodb://127.0.0.1:1/tessera',
       ADMIN_TOKEN: 'a-distributed-admin-token-of-40-characters',
+      SECRET_KEY: 'a-distributed-secret-key-of-40-characters',
       LOG_LEVEL: 'silent',
     });
     expect(status).to.equal(1);

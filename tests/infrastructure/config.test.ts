@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       readyMaxLag: 100,
       demoSeed: true,
+      publicUrl: null,
+      secretKey: null,
     });
   });
 
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
       EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false',
       MONGODB_URL: 'mongodb://localhost:27017/tessera',
       ADMIN_TOKEN: TOKEN,
+      SECRET_KEY: TOKEN,
     });
     expect(config).to.include({
       mode: 'distributed',
@@ -65,6 +68,28 @@ describe('loadConfig', () => {
       mongoDbUrl: 'mongodb://localhost:27017/tessera',
       demoSeed: false,
     });
+  });
+
+  it('reads PUBLIC_URL and SECRET_KEY, and names bad values without echoing the secret', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://id.example.com', SECRET_KEY: TOKEN })).to.include({
+      publicUrl: 'https://id.example.com',
+      secretKey: TOKEN,
+    });
+    for (const PUBLIC_URL of ['ftp://x', 'https://id.example.com/', 'https://x/?a=1', 'id.example.com']) {
+      expect(problemsOf({ PUBLIC_URL }).map((p) => p.variable)).to.deep.equal(['PUBLIC_URL']);
+    }
+    const [problem] = problemsOf({ SECRET_KEY: 'too-short-secret' });
+    expect(problem?.variable).to.equal('SECRET_KEY');
+    expect(problem?.message).to.not.include('too-short-secret');
+  });
+
+  it('requires SECRET_KEY in distributed mode', () => {
+    const problems = problemsOf({
+      EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false',
+      MONGODB_URL: 'mongodb://localhost:27017/tessera',
+      ADMIN_TOKEN: TOKEN,
+    });
+    expect(problems.map((p) => p.variable)).to.deep.equal(['SECRET_KEY']);
   });
 
   it('treats blank variables as unset', () => {
@@ -105,6 +130,7 @@ describe('loadConfig', () => {
       EVENTSTOREDB_URL: 'http://user:secret@es',
       MONGODB_URL: 'postgres://user:secret@db',
       ADMIN_TOKEN: TOKEN,
+      SECRET_KEY: TOKEN,
     });
     expect(problems.map((p) => p.variable)).to.have.members(['EVENTSTOREDB_URL', 'MONGODB_URL']);
     expect(JSON.stringify(problems)).to.not.include('secret');
