@@ -3,6 +3,7 @@ import type { DestinationStream } from 'pino';
 import { Container } from 'inversify';
 import { EventRegistry } from '../domain/kernel/registry.js';
 import { catalogEvents } from '../domain/catalog/events.js';
+import { clientEvents } from '../domain/catalog/client-events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -11,9 +12,12 @@ import type { ReadModelStore } from '../application/ports/read-model-store.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
 import { CatalogCommands } from '../application/catalog/catalog-commands.js';
 import { CatalogQueries } from '../application/catalog/catalog-queries.js';
+import { ClientCommands } from '../application/catalog/client-commands.js';
+import { ClientQueries } from '../application/catalog/client-queries.js';
 import type { ProjectionDefinition } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { catalogProjection } from '../projections/catalog.js';
+import { clientsProjection } from '../projections/clients.js';
 import { SystemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -23,12 +27,14 @@ import { openDistributedStores } from './composition/distributed.js';
 import type { Stores } from './composition/stores.js';
 import { createApp, type TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
+import { OidcSlot } from './oidc/tessera-oidc.js';
+import { Secrets } from './secrets.js';
 
 /** Every event type Tessera writes or reads. */
-export const ALL_EVENTS = [...catalogEvents];
+export const ALL_EVENTS = [...catalogEvents, ...clientEvents];
 
 /** Every read model, in the order the runner starts them. */
-export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [catalogProjection];
+export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [catalogProjection, clientsProjection];
 
 /** Replacements for tests and tools; production passes none. */
 export interface ContainerOverrides {
@@ -49,6 +55,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   const logger = createLogger(config.logLevel, overrides.logDestination);
   const registry = new EventRegistry(ALL_EVENTS);
   const adminToken = resolveAdminToken(config);
+  const secrets = Secrets.fromConfig(config);
+  const oidcSlot = new OidcSlot();
 
   const open = config.mode === 'distributed' ? openDistributedStores : openEmbeddedStores;
   const stores: Stores = await open(config, { registry, clock });
@@ -58,6 +66,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind<Logger>(TOKENS.Logger).toConstantValue(logger);
   container.bind<EventRegistry>(TOKENS.EventRegistry).toConstantValue(registry);
   container.bind<AdminToken>(TOKENS.AdminToken).toConstantValue(adminToken);
+  container.bind<Secrets>(TOKENS.Secrets).toConstantValue(secrets);
+  container.bind<OidcSlot>(TOKENS.OidcSlot).toConstantValue(oidcSlot);
   container.bind<EventStore>(TOKENS.EventStore).toConstantValue(stores.eventStore);
   container.bind<ReadModelStore>(TOKENS.ReadModelStore).toConstantValue(stores.readModels);
   container.bind<EphemeralStore>(TOKENS.EphemeralStore).toConstantValue(stores.ephemeral);
@@ -81,6 +91,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
 
   container.bind(CatalogCommands).toSelf();
   container.bind(CatalogQueries).toSelf();
+  container.bind(ClientCommands).toSelf();
+  container.bind(ClientQueries).toSelf();
 
   container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
     const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
@@ -90,6 +102,9 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
       adminToken: ctx.get<AdminToken>(TOKENS.AdminToken).token,
       catalogCommands: ctx.get(CatalogCommands),
       catalogQueries: ctx.get(CatalogQueries),
+      clientCommands: ctx.get(ClientCommands),
+      clientQueries: ctx.get(ClientQueries),
+      oidc: oidcSlot,
       views: runner,
       headPosition: () => eventStore.headPosition(),
       projections: runner,

@@ -10,6 +10,12 @@ import { buildContainer, type ContainerOverrides, disposeContainer } from './con
 import { type DemoSeedResult, seedDemo } from './demo-seed.js';
 import type { TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
+import { ClientQueries } from '../application/catalog/client-queries.js';
+import type { Clock } from '../application/ports/clock.js';
+import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
+import type { ReadModelStore } from '../application/ports/read-model-store.js';
+import { createTesseraOidc, type OidcSlot } from './oidc/tessera-oidc.js';
+import type { Secrets } from './secrets.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:3000 (the real port when PORT=0). */
@@ -73,8 +79,19 @@ export async function startServer(
     server = createServer(app);
     const port = await listen(server, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
+    const issuer = config.publicUrl ?? url;
+    container.get<OidcSlot>(TOKENS.OidcSlot).set(
+      await createTesseraOidc({
+        issuer,
+        ephemeral: container.get<EphemeralStore>(TOKENS.EphemeralStore),
+        readModels: container.get<ReadModelStore>(TOKENS.ReadModelStore),
+        clock: container.get<Clock>(TOKENS.Clock),
+        secrets: container.get<Secrets>(TOKENS.Secrets),
+        clients: container.get(ClientQueries),
+      }),
+    );
     logger.info(
-      { mode: config.mode, url, dataDir: config.mode === 'embedded' ? config.dataDir : undefined },
+      { mode: config.mode, url, issuer, dataDir: config.mode === 'embedded' ? config.dataDir : undefined },
       'listening',
     );
     const running = server;

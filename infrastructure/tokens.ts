@@ -12,4 +12,6 @@ export const TOKENS = {
   ProjectionRunner: Symbol.for('tessera.ProjectionRunner'),
   AdminToken: Symbol.for('tessera.AdminToken'),
   HttpApp: Symbol.for('tessera.HttpApp'),
+  Secrets: Symbol.for('tessera.Secrets'),
+  OidcSlot: Symbol.for('tessera.OidcSlot'),
 } as const;

@@ -3,6 +3,10 @@ import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
 import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
 import type { CatalogQueries } from '../../application/catalog/catalog-queries.js';
+import type { ClientCommands } from '../../application/catalog/client-commands.js';
+import type { ClientQueries } from '../../application/catalog/client-queries.js';
+import type { OidcSlot } from '../oidc/tessera-oidc.js';
+import { createClientsRouter } from './clients-router.js';
 import { adminAuth } from './admin-auth.js';
 import { catalogRouter } from './catalog-router.js';
 import { correlation } from './correlation.js';
@@ -19,6 +23,10 @@ export interface AppDeps {
   readonly adminToken: string;
   readonly catalogCommands: CatalogCommands;
   readonly catalogQueries: CatalogQueries;
+  readonly clientCommands: ClientCommands;
+  readonly clientQueries: ClientQueries;
+  /** The OpenID Connect provider (discovery and /oauth/…), filled in once the issuer is known. */
+  readonly oidc: Pick<OidcSlot, 'middleware'>;
   readonly views: Views;
   /** Where the log ends (EventStore.headPosition). */
   readonly headPosition: () => Promise<number>;
@@ -76,6 +84,9 @@ export function createApp(deps: AppDeps): TesseraApp {
 
   app.use(platformRouter({ projections: deps.projections, metrics, readyMaxLag: deps.readyMaxLag }));
 
+  // Before any body parser: the provider reads its own (form-encoded) request bodies.
+  app.use(deps.oidc.middleware());
+
   app.use(
     '/admin/v1',
     rememberMount(),
@@ -86,6 +97,13 @@ export function createApp(deps: AppDeps): TesseraApp {
     catalogRouter({
       commands: deps.catalogCommands,
       queries: deps.catalogQueries,
+      views: deps.views,
+      awaitMinPosition,
+      writeVisibleTimeoutMs: timeoutMs,
+    }),
+    createClientsRouter({
+      commands: deps.clientCommands,
+      queries: deps.clientQueries,
       views: deps.views,
       awaitMinPosition,
       writeVisibleTimeoutMs: timeoutMs,

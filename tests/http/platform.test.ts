@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
+import type { ClientCommands } from '../../application/catalog/client-commands.js';
+import type { ClientQueries } from '../../application/catalog/client-queries.js';
+import { OidcSlot } from '../../infrastructure/oidc/tessera-oidc.js';
 import type { CatalogQueries } from '../../application/catalog/catalog-queries.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { createApp, type AppDeps } from '../../infrastructure/http/app.js';
@@ -224,6 +227,9 @@ describe('HTTP: platform endpoints, headers, logs', function () {
             return { items: [], nextCursor: null };
           },
         } as unknown as CatalogQueries,
+        clientCommands: {} as unknown as ClientCommands,
+        clientQueries: {} as unknown as ClientQueries,
+        oidc: new OidcSlot(),
         views: {
           view() {
             throw new Error('not used');

@@ -1,0 +1,153 @@
+import { Router, type Request, type Response } from 'express';
+import type { CommandContext } from '../../application/kernel/command-handler.js';
+import type { Views } from '../../application/ports/views.js';
+import type { ClientCommands, SecretWriteResult } from '../../application/catalog/client-commands.js';
+import type { ClientQueries } from '../../application/catalog/client-queries.js';
+import type { WriteResult } from '../../application/catalog/results.js';
+import { CATALOG_PROJECTION } from '../../projections/catalog.js';
+import { CLIENTS_PROJECTION } from '../../projections/clients.js';
+import { IdempotencyKeyHeader, ProviderIdParams } from './catalog-resources.js';
+import {
+  ClientIdParams,
+  ClientListQuery,
+  DisableClientBody,
+  EmptyBody,
+  NewClientBody,
+  toClientResource,
+  UpdateClientBody,
+} from './clients-resources.js';
+import { requestContext } from './context.js';
+import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import { parseInput } from './validation.js';
+
+export interface ClientsRouterDeps {
+  readonly commands: ClientCommands;
+  readonly queries: ClientQueries;
+  readonly views: Views;
+  readonly awaitMinPosition: AwaitMinPosition;
+  /** How long a write waits for its projection before answering 202 instead of the resource. */
+  readonly writeVisibleTimeoutMs: number;
+}
+
+const PROJECTIONS = [CLIENTS_PROJECTION];
+
+/** Until providers get their own tokens, the admin API acts as staff. */
+function adminContext(res: Response): CommandContext {
+  return { actor: { kind: 'support', id: 'admin' }, correlationId: requestContext(res).correlationId };
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  return parseInput(IdempotencyKeyHeader, { 'idempotency-key': req.get('Idempotency-Key') }, 'headers')[
+    'idempotency-key'
+  ];
+}
+
+/** The secret is in this response and nowhere else: no cache may keep a copy. */
+function secretBody(res: Response, result: SecretWriteResult): { clientSecret?: string } {
+  if (result.clientSecret === null) return {};
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  return { clientSecret: result.clientSecret };
+}
+
+/**
+ * OAuth/OIDC client endpoints of the admin API (mounted under `/admin/v1` behind admin auth):
+ *
+ *   POST  /providers/:providerId/clients     register → 201, with `clientSecret` once (confidential)
+ *   GET   /providers/:providerId/clients     list a provider's clients, `{ items, nextCursor }`
+ *   GET   /clients/:clientId                 one client
+ *   PATCH /clients/:clientId                 change registration data
+ *   POST  /clients/:clientId/secret          rotate the secret → 200, with the new `clientSecret` once
+ *   POST  /clients/:clientId/disable         `{ reason? }`
+ *   POST  /clients/:clientId/enable
+ *
+ * Writes answer with the client as readers will see it (waiting briefly for the projection) and
+ * `Tessera-Position`; if the projection is slow they answer 202 with the id, the position and the
+ * secret, which is never withheld from the one response that can carry it. A register repeated with
+ * the same Idempotency-Key answers with the same client, `Idempotent-Replayed: true` and no secret.
+ * The secret digest is never part of any response.
+ */
+export function createClientsRouter(deps: ClientsRouterDeps): Router {
+  const { commands, queries } = deps;
+  const router = Router();
+
+  async function respondWritten(
+    res: Response,
+    status: 200 | 201,
+    result: WriteResult,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    const location = `/admin/v1/clients/${result.id}`;
+    setPosition(res, result.position);
+    if (status === 201) res.setHeader('Location', location);
+    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
+    const visible =
+      result.position === null ||
+      (await deps.views.waitFor(result.position, {
+        timeoutMs: deps.writeVisibleTimeoutMs,
+        projections: PROJECTIONS,
+      }));
+    if (!visible) {
+      res
+        .status(202)
+        .setHeader('Location', location)
+        .json({ clientId: result.id, position: result.position, ...extra });
+      return;
+    }
+    res.status(status).json({ ...toClientResource(await queries.getClient(result.id)), ...extra });
+  }
+
+  router.post('/providers/:providerId/clients', async (req, res) => {
+    const { providerId } = parseInput(ProviderIdParams, req.params, 'params');
+    const body = parseInput(NewClientBody, req.body, 'body');
+    const key = idempotencyKey(req);
+    const result = await commands.registerClient(
+      providerId,
+      { ...body, redirectUris: body.redirectUris ?? [] },
+      adminContext(res),
+      key ? { idempotencyKey: key } : {},
+    );
+    await respondWritten(res, 201, result, secretBody(res, result));
+  });
+
+  router.get('/providers/:providerId/clients', async (req, res) => {
+    const { providerId } = parseInput(ProviderIdParams, req.params, 'params');
+    const query = parseInput(ClientListQuery, req.query, 'query');
+    await deps.awaitMinPosition(req, [...PROJECTIONS, CATALOG_PROJECTION]);
+    const page = await queries.listClients(providerId, query);
+    res.json({ items: page.items.map(toClientResource), nextCursor: page.nextCursor });
+  });
+
+  router.get('/clients/:clientId', async (req, res) => {
+    const { clientId } = parseInput(ClientIdParams, req.params, 'params');
+    await deps.awaitMinPosition(req, PROJECTIONS);
+    res.json(toClientResource(await queries.getClient(clientId)));
+  });
+
+  router.patch('/clients/:clientId', async (req, res) => {
+    const { clientId } = parseInput(ClientIdParams, req.params, 'params');
+    const body = parseInput(UpdateClientBody, req.body, 'body');
+    await respondWritten(res, 200, await commands.updateClient(clientId, body, adminContext(res)));
+  });
+
+  router.post('/clients/:clientId/secret', async (req, res) => {
+    const { clientId } = parseInput(ClientIdParams, req.params, 'params');
+    parseInput(EmptyBody, req.body ?? {}, 'body');
+    const result = await commands.rotateSecret(clientId, adminContext(res));
+    await respondWritten(res, 200, result, secretBody(res, result));
+  });
+
+  router.post('/clients/:clientId/disable', async (req, res) => {
+    const { clientId } = parseInput(ClientIdParams, req.params, 'params');
+    const body = parseInput(DisableClientBody, req.body ?? {}, 'body');
+    await respondWritten(res, 200, await commands.disableClient(clientId, body.reason, adminContext(res)));
+  });
+
+  router.post('/clients/:clientId/enable', async (req, res) => {
+    const { clientId } = parseInput(ClientIdParams, req.params, 'params');
+    parseInput(EmptyBody, req.body ?? {}, 'body');
+    await respondWritten(res, 200, await commands.enableClient(clientId, adminContext(res)));
+  });
+
+  return router;
+}
