@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
 
 /**
@@ -18,6 +19,7 @@ import { z } from 'zod';
  * | READY_MAX_LAG     | 100                | /readyz fails while a projection is more events behind         |
  * | DEMO_SEED         | true embedded, false distributed | seed the demo provider and products once         |
  * | PUBLIC_URL        | the listening URL  | external base URL, the OpenID Connect issuer (https in production) |
+ * | DEFAULT_PHONE_COUNTRY | NO             | ISO 3166-1 alpha-2 country whose national phone numbers are accepted without a country code |
  * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
@@ -45,6 +47,8 @@ export interface Config {
   readonly publicUrl: string | null;
   /** Null means "use (or generate) DATA_DIR/secret-key" (embedded mode only). */
   readonly secretKey: string | null;
+  /** ISO 3166-1 alpha-2 code, upper case. */
+  readonly defaultPhoneCountry: string;
 }
 
 /** The configuration is unusable; `problems` has one entry per offending variable. */
@@ -110,6 +114,19 @@ const EnvSchema = z.object({
       .regex(
         /^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s?#/])?$/,
         'must be an http(s) URL without query, fragment or trailing slash (e.g. https://id.example.com)',
+      ),
+  ),
+  DEFAULT_PHONE_COUNTRY: opt(
+    z
+      .string()
+      .transform((v) => v.trim().toUpperCase())
+      .pipe(
+        z
+          .string()
+          .refine(
+            (v) => /^[A-Z]{2}$/.test(v) && isSupportedCountry(v),
+            'must be a two-letter ISO 3166-1 country code with a phone numbering plan (e.g. NO)',
+          ),
       ),
   ),
   SECRET_KEY: opt(
@@ -183,5 +200,6 @@ export function loadConfig(
     demoSeed: e.DEMO_SEED ?? mode === 'embedded',
     publicUrl: e.PUBLIC_URL ?? null,
     secretKey: e.SECRET_KEY ?? null,
+    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY ?? 'NO',
   };
 }

@@ -4,6 +4,7 @@ import { Container } from 'inversify';
 import { EventRegistry } from '../domain/kernel/registry.js';
 import { catalogEvents } from '../domain/catalog/events.js';
 import { clientEvents } from '../domain/catalog/client-events.js';
+import { userEvents } from '../domain/user/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -14,10 +15,15 @@ import { CatalogCommands } from '../application/catalog/catalog-commands.js';
 import { CatalogQueries } from '../application/catalog/catalog-queries.js';
 import { ClientCommands } from '../application/catalog/client-commands.js';
 import { ClientQueries } from '../application/catalog/client-queries.js';
+import { PERSONAL_DATA_VAULT, type PersonalDataVault } from '../application/ports/personal-data-vault.js';
+import { USER_SETTINGS, type UserSettings } from '../application/user/settings.js';
+import { UserCommands } from '../application/user/user-commands.js';
+import { UserQueries } from '../application/user/user-queries.js';
 import type { ProjectionDefinition } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { catalogProjection } from '../projections/catalog.js';
 import { clientsProjection } from '../projections/clients.js';
+import { usersProjection } from '../projections/users.js';
 import { SystemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -31,10 +37,14 @@ import { OidcSlot } from './oidc/tessera-oidc.js';
 import { Secrets } from './secrets.js';
 
 /** Every event type Tessera writes or reads. */
-export const ALL_EVENTS = [...catalogEvents, ...clientEvents];
+export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents];
 
 /** Every read model, in the order the runner starts them. */
-export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [catalogProjection, clientsProjection];
+export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
+  catalogProjection,
+  clientsProjection,
+  usersProjection,
+];
 
 /** Replacements for tests and tools; production passes none. */
 export interface ContainerOverrides {
@@ -59,7 +69,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   const oidcSlot = new OidcSlot();
 
   const open = config.mode === 'distributed' ? openDistributedStores : openEmbeddedStores;
-  const stores: Stores = await open(config, { registry, clock });
+  const stores: Stores = await open(config, { registry, clock, secrets });
 
   container.bind<Config>(TOKENS.Config).toConstantValue(config);
   container.bind<Clock>(TOKENS.Clock).toConstantValue(clock);
@@ -71,6 +81,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind<EventStore>(TOKENS.EventStore).toConstantValue(stores.eventStore);
   container.bind<ReadModelStore>(TOKENS.ReadModelStore).toConstantValue(stores.readModels);
   container.bind<EphemeralStore>(TOKENS.EphemeralStore).toConstantValue(stores.ephemeral);
+  container.bind<PersonalDataVault>(PERSONAL_DATA_VAULT).toConstantValue(stores.vault);
+  container.bind<UserSettings>(USER_SETTINGS).toConstantValue({ defaultCountry: config.defaultPhoneCountry });
   container.bind<readonly ProjectionDefinition[]>(TOKENS.Projections).toConstantValue(ALL_PROJECTIONS);
 
   container
@@ -93,6 +105,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind(CatalogQueries).toSelf();
   container.bind(ClientCommands).toSelf();
   container.bind(ClientQueries).toSelf();
+  container.bind(UserCommands).toSelf();
+  container.bind(UserQueries).toSelf();
 
   container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
     const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
@@ -121,7 +135,10 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
 export async function disposeContainer(container: Container): Promise<void> {
   const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
   await runner.stop();
+  // The MongoDB read-model store owns the client the vault and ephemeral store share: close it last
+  // but for the event store.
   const closables = [
+    container.get<PersonalDataVault>(PERSONAL_DATA_VAULT),
     container.get<EphemeralStore>(TOKENS.EphemeralStore),
     container.get<ReadModelStore>(TOKENS.ReadModelStore),
     container.get<EventStore>(TOKENS.EventStore),

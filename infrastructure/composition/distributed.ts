@@ -3,6 +3,7 @@ import { EsdbEventStore } from '../eventstore/esdb-event-store.js';
 import { connectMongo } from '../mongo/connect.js';
 import { MongoReadModelStore } from '../readmodels/mongo-read-model-store.js';
 import { MongoEphemeralStore } from '../ephemeral/mongo-ephemeral-store.js';
+import { openMongoVault } from '../vault/mongo-vault.js';
 import { closeAll, type StoreContext, type Stores } from './stores.js';
 
 /** A server named by a setting could not be reached or used at start-up. */
@@ -38,7 +39,10 @@ export async function openDistributedStores(config: Config, context: StoreContex
     });
     readModels = new MongoReadModelStore(db, client);
     const ephemeral = await MongoEphemeralStore.open(db, { clock: context.clock });
-    return { eventStore, readModels, ephemeral };
+    const vault = await openMongoVault(db, {
+      masterKey: context.secrets.derive('personal-data-key-wrapping'),
+    });
+    return { eventStore, readModels, ephemeral, vault };
   } catch (err) {
     await closeAll([readModels, eventStore]);
     throw err;

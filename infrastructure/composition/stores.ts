@@ -1,19 +1,24 @@
 import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
 import type { EventStore } from '../../application/ports/event-store.js';
+import type { PersonalDataVault } from '../../application/ports/personal-data-vault.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.js';
+import type { Secrets } from '../secrets.js';
 import type { EventRegistry } from '../../domain/kernel/registry.js';
 
-/** The three storage ports, opened together for one runtime mode. */
+/** The storage ports, opened together for one runtime mode. */
 export interface Stores {
   readonly eventStore: EventStore;
   readonly readModels: ReadModelStore;
   readonly ephemeral: EphemeralStore;
+  /** Per-user keys for personal data, kept outside the event log (crypto-shredding). */
+  readonly vault: PersonalDataVault;
 }
 
 export interface StoreContext {
   readonly registry: EventRegistry;
   readonly clock: Clock;
+  readonly secrets: Secrets;
 }
 
 /** Closes whatever was opened, ignoring close errors so the original failure is the one reported. */

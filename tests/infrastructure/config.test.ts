@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       demoSeed: true,
       publicUrl: null,
       secretKey: null,
+      defaultPhoneCountry: 'NO',
     });
   });
 
@@ -81,6 +82,15 @@ describe('loadConfig', () => {
     const [problem] = problemsOf({ SECRET_KEY: 'too-short-secret' });
     expect(problem?.variable).to.equal('SECRET_KEY');
     expect(problem?.message).to.not.include('too-short-secret');
+  });
+
+  it('reads DEFAULT_PHONE_COUNTRY in any case and refuses countries without a numbering plan', () => {
+    expect(loadConfig({ DEFAULT_PHONE_COUNTRY: 'se' }).defaultPhoneCountry).to.equal('SE');
+    for (const DEFAULT_PHONE_COUNTRY of ['XX', 'NOR', '47']) {
+      expect(problemsOf({ DEFAULT_PHONE_COUNTRY }).map((p) => p.variable)).to.deep.equal([
+        'DEFAULT_PHONE_COUNTRY',
+      ]);
+    }
   });
 
   it('requires SECRET_KEY in distributed mode', () => {
