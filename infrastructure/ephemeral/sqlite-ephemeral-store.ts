@@ -5,8 +5,10 @@
  * Expiry is decided by comparing `expires_at` with the injected clock at every read, so an expired
  * entry is invisible the moment its time passes, whether or not it has been purged yet; the purge
  * timer only reclaims space. consume() and increment() are single SQL statements, so they stay
- * atomic even with several processes on one file. The file uses synchronous=FULL: a consumed
- * authorization code must stay consumed after a crash.
+ * atomic even with several processes on one file. The file uses WAL with synchronous=NORMAL: every
+ * commit survives a crash of the process (a consumed authorization code stays consumed), and only an
+ * OS crash or power loss can drop the last commits — entries that live minutes, whose loss signs a
+ * user out or voids a token. FULL would cost one fsync per token issued.
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../application/ports/clock.js';
@@ -170,6 +172,7 @@ export class SqliteEphemeralStore implements EphemeralStore {
     return openSqlite(
       options.file,
       (db) => new SqliteEphemeralStore(db, options.clock ?? new SystemClock(), interval),
+      { synchronous: 'NORMAL' },
     );
   }
 

@@ -9,11 +9,10 @@ import type { ProjectionRunner } from '../../projections/runner.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** Starts `tessera serve` as a separate process on a free port and resolves with its base URL. */
 function startServerProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(TSX, ['infrastructure/main.ts', 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infrastructure/main.ts', 'serve'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -76,7 +76,7 @@ describe('CLI (infrastructure/main.ts)', function () {
   });
 
   it('serves on PORT=0 and shuts down cleanly on SIGTERM', async () => {
-    const child = spawn(TSX, ['infrastructure/main.ts', 'serve'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infrastructure/main.ts', 'serve'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
