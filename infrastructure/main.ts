@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { EventStore } from '../application/ports/event-store.js';
 import type { Logger } from '../application/ports/logger.js';
 import type { ProjectionRunner } from '../projections/runner.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -11,6 +12,7 @@ const USAGE = `Usage: tessera <command>
 Commands:
   serve                     Start the HTTP server (default). Embedded mode keeps data in DATA_DIR (./data).
   rebuild [projection...]   Rebuild read models from the event log (all when none are named).
+  clients add|list ...      Register or list a provider's OAuth clients (clients help for options).
   help                      Show this help.
 
 Configuration comes from environment variables: DATA_DIR, PORT, HOST, EVENTSTOREDB_URL, MONGODB_URL,
@@ -64,6 +66,39 @@ async function rebuild(config: Config, names: string[]): Promise<void> {
   }
 }
 
+async function clients(config: Config, args: string[]): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { clientsCommand, CLIENTS_USAGE }, { TOKENS }, cq, cc] =
+    await Promise.all([
+      import('./container.js'),
+      import('./cli/clients-command.js'),
+      import('./tokens.js'),
+      import('../application/catalog/client-queries.js'),
+      import('../application/catalog/client-commands.js'),
+    ]);
+  if (args.length === 0 || args[0] === 'help') {
+    process.stdout.write(CLIENTS_USAGE);
+    return;
+  }
+  const container = await buildContainer({
+    ...config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+  });
+  try {
+    // Listing and the provider check read projections: let them catch up with the log first.
+    const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+    await runner.start();
+    const head = await container.get<EventStore>(TOKENS.EventStore).headPosition();
+    if (!(await runner.waitFor(head, { timeoutMs: 60_000 }))) throw new Error('read models did not catch up');
+    await clientsCommand(
+      { commands: container.get(cc.ClientCommands), queries: container.get(cq.ClientQueries) },
+      args,
+      process.stdout,
+    );
+  } finally {
+    await disposeContainer(container);
+  }
+}
+
 /** Runs one CLI command; returns the process exit code (serve keeps running and returns null). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
   const [command = 'serve', ...args] = argv;
@@ -71,7 +106,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== 'serve' && command !== 'rebuild') {
+  if (command !== 'serve' && command !== 'rebuild' && command !== 'clients') {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -81,7 +116,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       await serve(config);
       return null;
     }
-    await rebuild(config, args);
+    if (command === 'clients') await clients(config, args);
+    else await rebuild(config, args);
     return 0;
   } catch (err) {
     // Configuration and start-up problems are for the operator: the message, not a stack trace.

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startTestServer } from '../support/test-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -73,6 +74,57 @@ describe('CLI (infrastructure/main.ts)', function () {
     expect(status).to.equal(1);
     expect(stderr).to.include('Cannot use EventStoreDB at EVENTSTOREDB_URL');
     expect(stderr).to.not.match(/^\s+at /m);
+  });
+
+  it('registers and lists a client of a provider from the command line', async () => {
+    const server = await startTestServer({ dataDir });
+    const provider = await server.request('POST', '/admin/v1/providers', { body: { name: 'CLI Media' } });
+    await server.close();
+    const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    const added = run(
+      [
+        'clients',
+        'add',
+        '--provider',
+        provider.body.id,
+        '--name',
+        'CLI backend',
+        '--type',
+        'confidential',
+        '--grant-type',
+        'client_credentials',
+        '--scope',
+        'id.user.read',
+      ],
+      env,
+    );
+    expect(added.status, added.stderr).to.equal(0);
+    const clientId = /client_id:\s+(\S+)/.exec(added.stdout)?.[1];
+    expect(clientId).to.be.a('string');
+    expect(added.stdout).to.match(/client_secret:\s+\S{43}/);
+    const listed = run(['clients', 'list', '--provider', provider.body.id], env);
+    expect(listed.status, listed.stderr).to.equal(0);
+    expect(listed.stdout)
+      .to.include(clientId!)
+      .and.include('CLI backend')
+      .and.not.match(/client_secret/);
+    const refused = run(
+      [
+        'clients',
+        'add',
+        '--provider',
+        provider.body.id,
+        '--name',
+        'x',
+        '--type',
+        'public',
+        '--scope',
+        'nope',
+      ],
+      env,
+    );
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.include('"nope" is not one of');
   });
 
   it('serves on PORT=0 and shuts down cleanly on SIGTERM', async () => {
