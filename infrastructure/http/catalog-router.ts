@@ -1,16 +1,14 @@
-import { Router, type Request, type Response } from 'express';
-import type { CommandContext } from '../../application/kernel/command-handler.js';
+import { Router, type Response } from 'express';
 import type { Views } from '../../application/ports/views.js';
 import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
 import type { CatalogQueries } from '../../application/catalog/catalog-queries.js';
 import type { WriteResult } from '../../application/catalog/results.js';
 import { CATALOG_PROJECTION } from '../../projections/catalog.js';
-import { requestContext } from './context.js';
-import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import type { AwaitMinPosition } from './read-after-write.js';
 import { parseInput } from './validation.js';
+import { adminContext, idempotencyKey, writeResponder } from './admin-writes.js';
 import {
   ChangePriceBody,
-  IdempotencyKeyHeader,
   NewProductBody,
   NewProviderBody,
   ProductIdParams,
@@ -34,17 +32,6 @@ export interface CatalogRouterDeps {
 
 const PROJECTIONS = [CATALOG_PROJECTION];
 
-/** Until providers get their own tokens, the admin API acts as staff. */
-function adminContext(res: Response): CommandContext {
-  return { actor: { kind: 'support', id: 'admin' }, correlationId: requestContext(res).correlationId };
-}
-
-function idempotencyKey(req: Request): string | undefined {
-  return parseInput(IdempotencyKeyHeader, { 'idempotency-key': req.get('Idempotency-Key') }, 'headers')[
-    'idempotency-key'
-  ];
-}
-
 /**
  * Service catalog endpoints of the admin API. Writes answer with the resource as readers will see
  * it (waiting briefly for the projection) plus its log position in `Tessera-Position`; if the
@@ -56,28 +43,18 @@ export function catalogRouter(deps: CatalogRouterDeps): Router {
   const { commands, queries } = deps;
   const router = Router();
 
-  async function respondWritten<T>(
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
+  const respondWritten = (
     res: Response,
     status: 200 | 201,
     result: WriteResult,
     location: string,
-    load: () => Promise<T>,
-  ): Promise<void> {
-    setPosition(res, result.position);
-    if (status === 201) res.setHeader('Location', location);
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
-    const visible =
-      result.position === null ||
-      (await deps.views.waitFor(result.position, {
-        timeoutMs: deps.writeVisibleTimeoutMs,
-        projections: PROJECTIONS,
-      }));
-    if (!visible) {
-      res.status(202).setHeader('Location', location).json({ id: result.id, position: result.position });
-      return;
-    }
-    res.status(status).json(await load());
-  }
+    load: () => Promise<object>,
+  ) => respond(res, { status, result, location, load });
 
   router.post('/providers', async (req, res) => {
     const body = parseInput(NewProviderBody, req.body, 'body');

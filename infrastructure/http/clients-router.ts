@@ -1,12 +1,11 @@
-import { Router, type Request, type Response } from 'express';
-import type { CommandContext } from '../../application/kernel/command-handler.js';
+import { Router, type Response } from 'express';
 import type { Views } from '../../application/ports/views.js';
 import type { ClientCommands, SecretWriteResult } from '../../application/catalog/client-commands.js';
 import type { ClientQueries } from '../../application/catalog/client-queries.js';
 import type { WriteResult } from '../../application/catalog/results.js';
 import { CATALOG_PROJECTION } from '../../projections/catalog.js';
 import { CLIENTS_PROJECTION } from '../../projections/clients.js';
-import { IdempotencyKeyHeader, ProviderIdParams } from './catalog-resources.js';
+import { ProviderIdParams } from './catalog-resources.js';
 import {
   ClientIdParams,
   ClientListQuery,
@@ -16,9 +15,9 @@ import {
   toClientResource,
   UpdateClientBody,
 } from './clients-resources.js';
-import { requestContext } from './context.js';
-import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import type { AwaitMinPosition } from './read-after-write.js';
 import { parseInput } from './validation.js';
+import { adminContext, idempotencyKey, writeResponder } from './admin-writes.js';
 
 export interface ClientsRouterDeps {
   readonly commands: ClientCommands;
@@ -30,17 +29,6 @@ export interface ClientsRouterDeps {
 }
 
 const PROJECTIONS = [CLIENTS_PROJECTION];
-
-/** Until providers get their own tokens, the admin API acts as staff. */
-function adminContext(res: Response): CommandContext {
-  return { actor: { kind: 'support', id: 'admin' }, correlationId: requestContext(res).correlationId };
-}
-
-function idempotencyKey(req: Request): string | undefined {
-  return parseInput(IdempotencyKeyHeader, { 'idempotency-key': req.get('Idempotency-Key') }, 'headers')[
-    'idempotency-key'
-  ];
-}
 
 /** The secret is in this response and nowhere else: no cache may keep a copy. */
 function secretBody(res: Response, result: SecretWriteResult): { clientSecret?: string } {
@@ -71,31 +59,24 @@ export function createClientsRouter(deps: ClientsRouterDeps): Router {
   const { commands, queries } = deps;
   const router = Router();
 
-  async function respondWritten(
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
+  const respondWritten = (
     res: Response,
     status: 200 | 201,
     result: WriteResult,
     extra: Record<string, unknown> = {},
-  ): Promise<void> {
-    const location = `/admin/v1/clients/${result.id}`;
-    setPosition(res, result.position);
-    if (status === 201) res.setHeader('Location', location);
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
-    const visible =
-      result.position === null ||
-      (await deps.views.waitFor(result.position, {
-        timeoutMs: deps.writeVisibleTimeoutMs,
-        projections: PROJECTIONS,
-      }));
-    if (!visible) {
-      res
-        .status(202)
-        .setHeader('Location', location)
-        .json({ clientId: result.id, position: result.position, ...extra });
-      return;
-    }
-    res.status(status).json({ ...toClientResource(await queries.getClient(result.id)), ...extra });
-  }
+  ) =>
+    respond(res, {
+      status,
+      result,
+      location: `/admin/v1/clients/${result.id}`,
+      load: async () => ({ ...toClientResource(await queries.getClient(result.id)), ...extra }),
+      accepted: () => ({ clientId: result.id, position: result.position, ...extra }),
+    });
 
   router.post('/providers/:providerId/clients', async (req, res) => {
     const { providerId } = parseInput(ProviderIdParams, req.params, 'params');
