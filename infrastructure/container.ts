@@ -11,6 +11,7 @@ import type { EventStore } from '../application/ports/event-store.js';
 import type { Logger } from '../application/ports/logger.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
+import type { Views } from '../application/ports/views.js';
 import { CatalogCommands } from '../application/catalog/catalog-commands.js';
 import { CatalogQueries } from '../application/catalog/catalog-queries.js';
 import { ClientCommands } from '../application/catalog/client-commands.js';
@@ -33,8 +34,15 @@ import { openDistributedStores } from './composition/distributed.js';
 import type { Stores } from './composition/stores.js';
 import { createApp, type TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
-import { OidcSlot } from './oidc/tessera-oidc.js';
+import { interactionCsrfKey, OidcSlot } from './oidc/tessera-oidc.js';
 import { Secrets } from './secrets.js';
+import { OneTimeCodes } from '../application/signin/one-time-codes.js';
+import type { CountryCode } from '../application/signin/identifier.js';
+import { MessageDeliveryError, type DeliveryChannel } from '../application/ports/message-sender.js';
+import { DevOutbox } from './delivery/dev-outbox.js';
+import { SignInFlow } from './oidc/interactions-signin.js';
+import { createInteractionRouter } from './http/interaction-router.js';
+import { CsrfTokens } from './http/pages/csrf.js';
 
 /** Every event type Tessera writes or reads. */
 export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents];
@@ -108,6 +116,49 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind(UserCommands).toSelf();
   container.bind(UserQueries).toSelf();
 
+  // One-time codes travel through the development outbox in embedded mode (shown at /dev/outbox);
+  // distributed mode has no gateway yet, so sending fails there with a clear message.
+  const devOutbox = config.mode === 'embedded' ? new DevOutbox({ store: stores.ephemeral, clock }) : null;
+  const noGateway = (channel: DeliveryChannel) => ({
+    send: async () => {
+      throw new MessageDeliveryError(channel, `No ${channel} gateway is configured`, false);
+    },
+  });
+  container.bind(OneTimeCodes).toDynamicValue((ctx) => {
+    const users = ctx.get(UserCommands);
+    const accounts = ctx.get(UserQueries);
+    return new OneTimeCodes({
+      store: ctx.get<EphemeralStore>(TOKENS.EphemeralStore),
+      clock: ctx.get<Clock>(TOKENS.Clock),
+      sms: devOutbox?.sms ?? noGateway('sms'),
+      email: devOutbox?.email ?? noGateway('email'),
+      secret: secrets.derive('one-time-codes'),
+      logger: ctx.get<Logger>(TOKENS.Logger),
+      // A lockout of an identifier that belongs to an account is recorded on that account.
+      onLockout: async (identifier, until) => {
+        const sub = await accounts.findByIdentifier(identifier);
+        if (sub === null) return;
+        await users.lockSignIn(
+          sub,
+          { reason: 'too_many_wrong_codes', until: until.toISOString() },
+          { actor: { kind: 'system', id: 'sign-in' }, correlationId: `lockout-${sub}` },
+        );
+      },
+    });
+  });
+  container.bind(SignInFlow).toDynamicValue(
+    (ctx) =>
+      new SignInFlow({
+        codes: ctx.get(OneTimeCodes),
+        users: ctx.get(UserCommands),
+        accounts: ctx.get(UserQueries),
+        views: ctx.get<Views>(TOKENS.Views),
+        store: ctx.get<EphemeralStore>(TOKENS.EphemeralStore),
+        defaultCountry: config.defaultPhoneCountry as CountryCode,
+        logger: ctx.get<Logger>(TOKENS.Logger),
+      }),
+  );
+
   container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
     const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
     const eventStore = ctx.get<EventStore>(TOKENS.EventStore);
@@ -123,6 +174,13 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
       headPosition: () => eventStore.headPosition(),
       projections: runner,
       readyMaxLag: config.readyMaxLag,
+      interactions: createInteractionRouter({
+        provider: () => oidcSlot.provider(),
+        signIn: ctx.get(SignInFlow),
+        csrf: new CsrfTokens(interactionCsrfKey(secrets)),
+        logger: ctx.get<Logger>(TOKENS.Logger),
+      }),
+      ...(devOutbox ? { devOutbox } : {}),
       ...(overrides.readAfterWriteTimeoutMs === undefined
         ? {}
         : { readAfterWriteTimeoutMs: overrides.readAfterWriteTimeoutMs }),

@@ -11,6 +11,7 @@ import { type DemoSeedResult, seedDemo } from './demo-seed.js';
 import type { TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
 import { ClientQueries } from '../application/catalog/client-queries.js';
+import { UserQueries } from '../application/user/user-queries.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.js';
@@ -88,6 +89,7 @@ export async function startServer(
         clock: container.get<Clock>(TOKENS.Clock),
         secrets: container.get<Secrets>(TOKENS.Secrets),
         clients: container.get(ClientQueries),
+        accounts: container.get(UserQueries),
       }),
     );
     logger.info(

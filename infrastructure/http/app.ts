@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
 import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
@@ -6,6 +6,8 @@ import type { CatalogQueries } from '../../application/catalog/catalog-queries.j
 import type { ClientCommands } from '../../application/catalog/client-commands.js';
 import type { ClientQueries } from '../../application/catalog/client-queries.js';
 import type { OidcSlot } from '../oidc/tessera-oidc.js';
+import type { DevOutbox } from '../delivery/dev-outbox.js';
+import { createDevOutboxRouter } from './dev-outbox-router.js';
 import { createClientsRouter } from './clients-router.js';
 import { adminAuth } from './admin-auth.js';
 import { catalogRouter } from './catalog-router.js';
@@ -35,6 +37,10 @@ export interface AppDeps {
   readonly readyMaxLag: number;
   /** How long `?minPosition=` and write responses wait for projections (default 5000 ms). */
   readonly readAfterWriteTimeoutMs?: number;
+  /** The sign-in and consent pages at /interaction/… (createInteractionRouter). */
+  readonly interactions?: Router;
+  /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
+  readonly devOutbox?: DevOutbox;
 }
 
 export interface TesseraApp {
@@ -86,6 +92,8 @@ export function createApp(deps: AppDeps): TesseraApp {
 
   // Before any body parser: the provider reads its own (form-encoded) request bodies.
   app.use(deps.oidc.middleware());
+  if (deps.interactions) app.use(deps.interactions);
+  if (deps.devOutbox) app.use(createDevOutboxRouter({ outbox: deps.devOutbox }));
 
   app.use(
     '/admin/v1',

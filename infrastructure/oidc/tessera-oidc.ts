@@ -1,14 +1,20 @@
+import { createHmac } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type Provider from 'oidc-provider';
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, Configuration } from 'oidc-provider';
 import type { AuthorizationClient, ClientQueries } from '../../application/catalog/client-queries.js';
 import { verifyClientSecret } from '../../application/catalog/client-secrets.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.js';
+import type { UserQueries } from '../../application/user/user-queries.js';
 import { KNOWN_SCOPES } from '../../domain/catalog/client-scopes.js';
 import { HttpProblem } from '../http/problem.js';
+import { chooseLocale } from '../http/pages/i18n.js';
+import { pageCsp, renderPage } from '../http/pages/render.js';
+import { errorPage } from '../http/pages/views.js';
 import type { Secrets } from '../secrets.js';
+import { createFindAccount, OIDC_CLAIMS } from './account-claims.js';
 import { createOidcAdapterFactory } from './adapter.js';
 import { createOidcProvider, OIDC_TTL_SECONDS } from './provider.js';
 import { SigningKeyStore } from './signing-keys.js';
@@ -44,6 +50,56 @@ export interface TesseraOidcDeps {
   readonly clock: Clock;
   readonly secrets: Secrets;
   readonly clients: Pick<ClientQueries, 'findForAuthorization'>;
+  /** Claims of signed-in accounts (ID token, userinfo). */
+  readonly accounts: Pick<UserQueries, 'getUser'>;
+}
+
+/** Where oidc-provider sends the browser for sign-in and consent (served by the interaction router). */
+export const INTERACTION_PATH = '/interaction';
+
+/** Authentication context classes: "1" a one-time code, "2" a password as well. */
+export const ACR_VALUES = ['1', '2'] as const;
+
+/**
+ * The key of the interaction forms' CSRF tokens, derived from the cookie key: both protect the
+ * same browser conversation, and one more master-secret purpose would buy nothing.
+ */
+export function interactionCsrfKey(secrets: Secrets): Buffer {
+  return createHmac('sha256', secrets.derive('oidc-cookies')).update('interaction-csrf').digest();
+}
+
+/**
+ * The user-facing part of the provider's configuration: interactions at our pages, accounts and
+ * claims from the users read model, error pages in the user's language and Tessera's look (the
+ * library's own would pull a web font the CSP forbids), and cookies that are signed, Lax, and Secure whenever the
+ * issuer is https (Tessera then runs behind a TLS-terminating proxy, whose X-Forwarded-Proto the
+ * provider must trust to set Secure cookies).
+ */
+export function userFacingConfiguration(
+  issuer: string,
+  accounts: Pick<UserQueries, 'getUser'>,
+): Configuration {
+  const secure = new URL(issuer).protocol === 'https:';
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, ...(secure ? { secure } : {}) };
+  return {
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    findAccount: createFindAccount(accounts),
+    claims: OIDC_CLAIMS,
+    acrValues: [...ACR_VALUES],
+    cookies: { long: cookie, short: cookie },
+    renderError: (ctx, out) => {
+      const uiLocales = ctx.oidc?.params?.ui_locales;
+      const locale = chooseLocale(
+        typeof uiLocales === 'string' ? uiLocales : undefined,
+        ctx.get('accept-language'),
+      );
+      const page = errorPage(locale, out.error_description ?? out.error);
+      ctx.set('Content-Security-Policy', pageCsp(page));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = 'html';
+      ctx.body = renderPage(page);
+    },
+  };
 }
 
 /**
@@ -59,7 +115,7 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     encryptionSecret: deps.secrets.derive('signing-key-sealing'),
   });
   await keys.ensureCurrent();
-  return createOidcProvider({
+  const provider = createOidcProvider({
     issuer: deps.issuer,
     adapter: createOidcAdapterFactory(deps.ephemeral),
     jwks: await keys.jwks(),
@@ -69,8 +125,10 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     },
     compareClientSecret: async (storedDigest, presented) => verifyClientSecret(presented, storedDigest),
     cookieKeys: [deps.secrets.derive('oidc-cookies').toString('base64url')],
-    configuration: { scopes: [...KNOWN_SCOPES] },
+    configuration: { scopes: [...KNOWN_SCOPES], ...userFacingConfiguration(deps.issuer, deps.accounts) },
   });
+  if (new URL(deps.issuer).protocol === 'https:') provider.proxy = true;
+  return provider;
 }
 
 /** Paths the OpenID Connect provider answers; everything else is Express's. */
@@ -84,22 +142,28 @@ export function isOidcPath(path: string): boolean {
  */
 export class OidcSlot {
   private callback: ReturnType<Provider['callback']> | null = null;
+  private current: Provider | null = null;
 
   set(provider: Provider): void {
+    this.current = provider;
     this.callback = provider.callback();
+  }
+
+  /** The provider; throws a 503 problem while it is not built yet. */
+  provider(): Provider {
+    if (this.current === null) throw starting();
+    return this.current;
   }
 
   middleware(): RequestHandler {
     return (req, res, next) => {
       if (!isOidcPath(req.path)) return next();
-      if (this.callback === null) {
-        throw new HttpProblem(
-          503,
-          'oidc_starting',
-          'The OpenID Connect provider is starting; retry shortly.',
-        );
-      }
+      if (this.callback === null) throw starting();
       void this.callback(req, res);
     };
   }
+}
+
+function starting(): HttpProblem {
+  return new HttpProblem(503, 'oidc_starting', 'The OpenID Connect provider is starting; retry shortly.');
 }

@@ -1,0 +1,156 @@
+/**
+ * The steps of signing in with a one-time code inside an OpenID Connect interaction, without HTTP:
+ * take what the person typed, send a code, check the code, and find or create the account.
+ *
+ * Sign-in and sign-up are one flow: the code proves control of the phone or address, and the
+ * account holding it is used, or created with it verified. Until the code is right nothing here
+ * consults accounts, so every answer before that is the same whether an account exists or not.
+ *
+ * Between the steps, the pending challenge is kept in the EphemeralStore under the interaction's id
+ * (never in the page), for as long as the code lives.
+ */
+import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
+import type { Logger } from '../../application/ports/logger.js';
+import type { Views } from '../../application/ports/views.js';
+import {
+  type CountryCode,
+  type Identifier,
+  IdentifierError,
+  type IdentifierProblem,
+  maskIdentifier,
+  parseIdentifier,
+} from '../../application/signin/identifier.js';
+import type { Locale } from '../../application/signin/messages.js';
+import type { OneTimeCodes } from '../../application/signin/one-time-codes.js';
+import type { CodeRejection } from '../../application/signin/results.js';
+import type { UserCommands } from '../../application/user/user-commands.js';
+import type { UserQueries } from '../../application/user/user-queries.js';
+import { MessageDeliveryError } from '../../application/ports/message-sender.js';
+import { USERS_PROJECTION } from '../../projections/users.js';
+
+export const SIGNIN_STEP_NAMESPACE = 'signin-step';
+
+interface PendingStep {
+  readonly challengeId: string;
+  readonly identifier: Identifier;
+}
+
+export interface StepContext {
+  /** The client's IP address, for the per-IP limits. */
+  readonly ip: string;
+  readonly locale: Locale;
+  readonly correlationId: string;
+}
+
+/** A code is on its way; `masked` is what the page may show of where it went. */
+export type StartOutcome =
+  | { readonly ok: true; readonly masked: string }
+  | { readonly ok: false; readonly reason: IdentifierProblem }
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterSeconds: number }
+  | { readonly ok: false; readonly reason: 'delivery_failed' }
+  /** No code was requested in this interaction (or it expired): start over. */
+  | { readonly ok: false; readonly reason: 'no_step' };
+
+export type FinishOutcome =
+  | {
+      readonly ok: true;
+      readonly sub: string;
+      /** Authentication methods (RFC 8176): `sms` for a code by text message, `otp` by email. */
+      readonly amr: readonly string[];
+    }
+  | CodeRejection
+  | { readonly ok: false; readonly reason: 'no_step' }
+  | { readonly ok: false; readonly reason: 'account_locked' };
+
+export interface SignInFlowDeps {
+  readonly codes: Pick<OneTimeCodes, 'request' | 'verify' | 'policy'>;
+  readonly users: Pick<UserCommands, 'registerWithIdentifier'>;
+  readonly accounts: Pick<UserQueries, 'getUser'>;
+  readonly views: Pick<Views, 'waitFor'>;
+  readonly store: EphemeralStore;
+  readonly defaultCountry: CountryCode;
+  readonly logger: Logger;
+  /** How long to wait for a new account to reach the read model (default 5000 ms). */
+  readonly visibleTimeoutMs?: number;
+}
+
+export class SignInFlow {
+  constructor(private readonly deps: SignInFlowDeps) {}
+
+  /** Where a code for the pending step went, or null when there is none. */
+  async pending(uid: string): Promise<{ readonly masked: string } | null> {
+    const step = await this.step(uid);
+    return step ? { masked: maskIdentifier(step.identifier) } : null;
+  }
+
+  /** Parses what the person typed and sends a code to it. */
+  async start(uid: string, input: string, context: StepContext): Promise<StartOutcome> {
+    let identifier: Identifier;
+    try {
+      identifier = parseIdentifier(input, this.deps.defaultCountry);
+    } catch (err) {
+      if (err instanceof IdentifierError) return { ok: false, reason: err.problem };
+      throw err;
+    }
+    return this.send(uid, identifier, context);
+  }
+
+  /** Sends a fresh code to the identifier of the pending step. */
+  async resend(uid: string, context: StepContext): Promise<StartOutcome> {
+    const step = await this.step(uid);
+    if (!step) return { ok: false, reason: 'no_step' };
+    return this.send(uid, step.identifier, context);
+  }
+
+  /**
+   * Checks the code; when it is right, finds or creates the account holding the identifier and waits
+   * until the read model shows it (the provider asks for its claims right after).
+   */
+  async finish(uid: string, code: string, context: StepContext): Promise<FinishOutcome> {
+    const step = await this.step(uid);
+    if (!step) return { ok: false, reason: 'no_step' };
+    const verdict = await this.deps.codes.verify(step.challengeId, code, { ip: context.ip });
+    if (!verdict.ok) return verdict;
+    await this.deps.store.delete(SIGNIN_STEP_NAMESPACE, uid);
+
+    const registered = await this.deps.users.registerWithIdentifier(
+      verdict.identifier,
+      { actor: { kind: 'system', id: 'sign-in' }, correlationId: context.correlationId },
+      { locale: context.locale },
+    );
+    if (registered.position !== null) {
+      await this.deps.views.waitFor(registered.position, {
+        projections: [USERS_PROJECTION],
+        timeoutMs: this.deps.visibleTimeoutMs ?? 5000,
+      });
+    }
+    const user = await this.deps.accounts.getUser(registered.sub);
+    if (user.signInLock !== null) return { ok: false, reason: 'account_locked' };
+    this.deps.logger.info(
+      { sub: registered.sub, created: registered.created, via: verdict.identifier.kind },
+      'signed in with a one-time code',
+    );
+    return { ok: true, sub: registered.sub, amr: [verdict.identifier.kind === 'phone' ? 'sms' : 'otp'] };
+  }
+
+  private async send(uid: string, identifier: Identifier, context: StepContext): Promise<StartOutcome> {
+    let result;
+    try {
+      result = await this.deps.codes.request(identifier, { ip: context.ip, locale: context.locale });
+    } catch (err) {
+      if (err instanceof MessageDeliveryError) return { ok: false, reason: 'delivery_failed' };
+      throw err;
+    }
+    if (!result.ok) return { ok: false, reason: 'throttled', retryAfterSeconds: result.retryAfterSeconds };
+    const step: PendingStep = { challengeId: result.challengeId, identifier };
+    await this.deps.store.set(SIGNIN_STEP_NAMESPACE, uid, step, {
+      ttlSeconds: this.deps.codes.policy.codeTtlSeconds,
+    });
+    return { ok: true, masked: maskIdentifier(identifier) };
+  }
+
+  private async step(uid: string): Promise<PendingStep | null> {
+    const entry = await this.deps.store.get<PendingStep>(SIGNIN_STEP_NAMESPACE, uid);
+    return entry && entry.consumedAt === null ? entry.value : null;
+  }
+}
