@@ -41,6 +41,7 @@ import type { CountryCode } from '../application/signin/identifier.js';
 import { MessageDeliveryError, type DeliveryChannel } from '../application/ports/message-sender.js';
 import { DevOutbox } from './delivery/dev-outbox.js';
 import { SignInFlow } from './oidc/interactions-signin.js';
+import { OidcTokenVerifier } from './oidc/token-verifier.js';
 import { createInteractionRouter } from './http/interaction-router.js';
 import { CsrfTokens } from './http/pages/csrf.js';
 
@@ -181,6 +182,13 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
         logger: ctx.get<Logger>(TOKENS.Logger),
       }),
       ...(devOutbox ? { devOutbox } : {}),
+      userApi: {
+        users: ctx.get(UserCommands),
+        queries: ctx.get(UserQueries),
+        verifier: new OidcTokenVerifier(() => oidcSlot.peek()),
+        codes: ctx.get(OneTimeCodes),
+        defaultCountry: config.defaultPhoneCountry,
+      },
       ...(overrides.readAfterWriteTimeoutMs === undefined
         ? {}
         : { readAfterWriteTimeoutMs: overrides.readAfterWriteTimeoutMs }),

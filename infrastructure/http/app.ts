@@ -9,6 +9,7 @@ import type { OidcSlot } from '../oidc/tessera-oidc.js';
 import type { DevOutbox } from '../delivery/dev-outbox.js';
 import { createDevOutboxRouter } from './dev-outbox-router.js';
 import { createClientsRouter } from './clients-router.js';
+import { createUsersRouter, type UsersRouterDeps } from './users-router.js';
 import { adminAuth } from './admin-auth.js';
 import { catalogRouter } from './catalog-router.js';
 import { correlation } from './correlation.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   readonly interactions?: Router;
   /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
   readonly devOutbox?: DevOutbox;
+  /** The user-data API for bearer tokens at /v1/users/… */
+  readonly userApi?: Omit<UsersRouterDeps, 'views' | 'awaitMinPosition' | 'writeVisibleTimeoutMs'>;
 }
 
 export interface TesseraApp {
@@ -117,6 +120,20 @@ export function createApp(deps: AppDeps): TesseraApp {
       writeVisibleTimeoutMs: timeoutMs,
     }),
   );
+
+  if (deps.userApi) {
+    app.use(
+      '/v1',
+      rememberMount(),
+      requireJsonBody(),
+      createUsersRouter({
+        ...deps.userApi,
+        views: deps.views,
+        awaitMinPosition,
+        writeVisibleTimeoutMs: timeoutMs,
+      }),
+    );
+  }
 
   app.use(notFound());
   app.use(errorHandler());

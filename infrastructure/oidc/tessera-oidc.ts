@@ -149,6 +149,11 @@ export class OidcSlot {
     this.callback = provider.callback();
   }
 
+  /** The provider, or null while it is not built yet. */
+  peek(): Provider | null {
+    return this.current;
+  }
+
   /** The provider; throws a 503 problem while it is not built yet. */
   provider(): Provider {
     if (this.current === null) throw starting();

@@ -125,6 +125,29 @@ describe('OIDC: authorization code flow with one-time-code sign-in and consent',
   });
   after(() => server.close());
 
+  it("lets the user's access token read that user's data at /v1/users/me, by its scopes", async () => {
+    clock.advance(10 * 60_000);
+    const { tokens, claims } = await fullFlow('+47 412 34 999', { scope: 'openid phone' });
+    const me = await fetch(`${server.url}/v1/users/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(me.status).to.equal(200);
+    const body = (await me.json()) as Record<string, unknown>;
+    expect(body.sub).to.equal(claims.sub);
+    expect(JSON.stringify(body)).to.include('+4741234999');
+    expect(body).to.not.have.property('name');
+
+    const write = await fetch(`${server.url}/v1/users/me`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Kari' }),
+    });
+    expect(write.status).to.equal(403);
+    expect(write.headers.get('www-authenticate')).to.include('insufficient_scope');
+    const anonymous = await fetch(`${server.url}/v1/users/me`);
+    expect(anonymous.status).to.equal(401);
+  });
+
   it('signs a new user up with a phone code, asks consent, and issues tokens openid-client accepts', async () => {
     const { tokens, claims } = await fullFlow('+47 412 34 567');
     expect(claims.iss).to.equal(server.url);
