@@ -20,6 +20,9 @@ import { z } from 'zod';
  * | DEMO_SEED         | true embedded, false distributed | seed the demo provider and products once         |
  * | PUBLIC_URL        | the listening URL  | external base URL, the OpenID Connect issuer (https in production) |
  * | DEFAULT_PHONE_COUNTRY | NO             | ISO 3166-1 alpha-2 country whose national phone numbers are accepted without a country code |
+ * | DEV_OUTBOX        | true embedded, false distributed | keep SMS and email in the development outbox (/dev/outbox) instead of sending them |
+ * | SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN | (unset) | HTTP gateway that sends SMS (POST {to, text}, bearer token); both or neither |
+ * | EMAIL_GATEWAY_URL, EMAIL_GATEWAY_TOKEN | (unset) | HTTP gateway that sends email (POST {to, subject, text, html}); both or neither |
  * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
@@ -49,6 +52,15 @@ export interface Config {
   readonly secretKey: string | null;
   /** ISO 3166-1 alpha-2 code, upper case. */
   readonly defaultPhoneCountry: string;
+  /** Messages go to the development outbox (channels without a gateway). */
+  readonly devOutbox: boolean;
+  readonly smsGateway: Gateway | null;
+  readonly emailGateway: Gateway | null;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly token: string;
 }
 
 /** The configuration is unusable; `problems` has one entry per offending variable. */
@@ -74,6 +86,12 @@ const Bool = z
   .transform((v) => v.trim().toLowerCase())
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const GatewayToken = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces');
 
 const EnvSchema = z.object({
   DATA_DIR: opt(z.string()),
@@ -129,6 +147,11 @@ const EnvSchema = z.object({
           ),
       ),
   ),
+  DEV_OUTBOX: opt(Bool),
+  SMS_GATEWAY_URL: opt(HttpUrl),
+  SMS_GATEWAY_TOKEN: opt(GatewayToken),
+  EMAIL_GATEWAY_URL: opt(HttpUrl),
+  EMAIL_GATEWAY_TOKEN: opt(GatewayToken),
   SECRET_KEY: opt(
     z
       .string()
@@ -138,7 +161,14 @@ const EnvSchema = z.object({
 });
 
 /** Variables whose values may hold credentials and are therefore never repeated in messages. */
-const SECRET = new Set(['ADMIN_TOKEN', 'SECRET_KEY', 'EVENTSTOREDB_URL', 'MONGODB_URL']);
+const SECRET = new Set([
+  'ADMIN_TOKEN',
+  'SECRET_KEY',
+  'SMS_GATEWAY_TOKEN',
+  'EMAIL_GATEWAY_TOKEN',
+  'EVENTSTOREDB_URL',
+  'MONGODB_URL',
+]);
 
 function shown(variable: string, value: string | undefined): string {
   if (value === undefined || SECRET.has(variable)) return '';
@@ -185,6 +215,23 @@ export function loadConfig(
       message: 'is required in distributed mode (at least 32 characters, the same in every process)',
     });
   }
+  const devOutbox = e?.DEV_OUTBOX ?? mode === 'embedded';
+  for (const channel of ['SMS', 'EMAIL'] as const) {
+    const urlSet = blankToUndefined(env[`${channel}_GATEWAY_URL`]) !== undefined;
+    const tokenSet = blankToUndefined(env[`${channel}_GATEWAY_TOKEN`]) !== undefined;
+    if (urlSet !== tokenSet) {
+      problems.push({
+        variable: `${channel}_GATEWAY_URL, ${channel}_GATEWAY_TOKEN`,
+        message: `set both or neither; only ${urlSet ? `${channel}_GATEWAY_URL` : `${channel}_GATEWAY_TOKEN`} is set`,
+      });
+    } else if (!urlSet && !devOutbox && e !== null) {
+      // Only judged once the variables parsed: a bad DEV_OUTBOX is reported on its own.
+      problems.push({
+        variable: `${channel}_GATEWAY_URL`,
+        message: `no ${channel === 'SMS' ? 'SMS' : 'email'} delivery: set ${channel}_GATEWAY_URL and ${channel}_GATEWAY_TOKEN, or DEV_OUTBOX=true`,
+      });
+    }
+  }
   if (problems.length > 0 || !e) throw new ConfigError(problems);
 
   return {
@@ -201,5 +248,14 @@ export function loadConfig(
     publicUrl: e.PUBLIC_URL ?? null,
     secretKey: e.SECRET_KEY ?? null,
     defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY ?? 'NO',
+    devOutbox,
+    smsGateway:
+      e.SMS_GATEWAY_URL && e.SMS_GATEWAY_TOKEN
+        ? { url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }
+        : null,
+    emailGateway:
+      e.EMAIL_GATEWAY_URL && e.EMAIL_GATEWAY_TOKEN
+        ? { url: e.EMAIL_GATEWAY_URL, token: e.EMAIL_GATEWAY_TOKEN }
+        : null,
   };
 }

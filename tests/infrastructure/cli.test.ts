@@ -69,6 +69,7 @@ describe('CLI (infrastructure/main.ts)', function () {
       MONGODB_URL: 'mongodb://127.0.0.1:1/tessera',
       ADMIN_TOKEN: 'a-distributed-admin-token-of-40-characters',
       SECRET_KEY: 'a-distributed-secret-key-of-40-characters',
+      DEV_OUTBOX: 'true',
       LOG_LEVEL: 'silent',
     });
     expect(status).to.equal(1);

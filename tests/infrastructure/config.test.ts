@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       publicUrl: null,
       secretKey: null,
       defaultPhoneCountry: 'NO',
+      devOutbox: true,
+      smsGateway: null,
+      emailGateway: null,
     });
   });
 
@@ -62,6 +65,7 @@ describe('loadConfig', () => {
       MONGODB_URL: 'mongodb://localhost:27017/tessera',
       ADMIN_TOKEN: TOKEN,
       SECRET_KEY: TOKEN,
+      DEV_OUTBOX: 'true',
     });
     expect(config).to.include({
       mode: 'distributed',
@@ -93,11 +97,40 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the SMS and email gateways, and needs a delivery for each channel', () => {
+    const config = loadConfig({
+      SMS_GATEWAY_URL: 'https://sms.example.com/send',
+      SMS_GATEWAY_TOKEN: 'sms-token-0123456789',
+      EMAIL_GATEWAY_URL: 'http://127.0.0.1:8025/mail',
+      EMAIL_GATEWAY_TOKEN: 'mail-token-0123456789',
+      DEV_OUTBOX: 'false',
+    });
+    expect(config.smsGateway).to.deep.equal({
+      url: 'https://sms.example.com/send',
+      token: 'sms-token-0123456789',
+    });
+    expect(config.emailGateway?.url).to.equal('http://127.0.0.1:8025/mail');
+    expect(config.devOutbox).to.equal(false);
+
+    const missing = problemsOf({ DEV_OUTBOX: 'false' });
+    expect(missing.map((p) => p.variable)).to.deep.equal(['SMS_GATEWAY_URL', 'EMAIL_GATEWAY_URL']);
+    expect(missing[0]?.message).to.include('DEV_OUTBOX=true');
+
+    const half = problemsOf({ SMS_GATEWAY_URL: 'ftp://sms', EMAIL_GATEWAY_TOKEN: 'secret-mail-token-123' });
+    expect(half.map((p) => p.variable)).to.deep.equal([
+      'SMS_GATEWAY_URL',
+      'SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN',
+      'EMAIL_GATEWAY_URL, EMAIL_GATEWAY_TOKEN',
+    ]);
+    expect(JSON.stringify(half)).to.not.include('secret-mail-token-123');
+  });
+
   it('requires SECRET_KEY in distributed mode', () => {
     const problems = problemsOf({
       EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false',
       MONGODB_URL: 'mongodb://localhost:27017/tessera',
       ADMIN_TOKEN: TOKEN,
+      DEV_OUTBOX: 'true',
     });
     expect(problems.map((p) => p.variable)).to.deep.equal(['SECRET_KEY']);
   });
@@ -141,6 +174,7 @@ describe('loadConfig', () => {
       MONGODB_URL: 'postgres://user:secret@db',
       ADMIN_TOKEN: TOKEN,
       SECRET_KEY: TOKEN,
+      DEV_OUTBOX: 'true',
     });
     expect(problems.map((p) => p.variable)).to.have.members(['EVENTSTOREDB_URL', 'MONGODB_URL']);
     expect(JSON.stringify(problems)).to.not.include('secret');
