@@ -5,6 +5,7 @@ import { EventRegistry } from '../domain/kernel/registry.js';
 import { catalogEvents } from '../domain/catalog/events.js';
 import { clientEvents } from '../domain/catalog/client-events.js';
 import { userEvents } from '../domain/user/events.js';
+import { consentEvents } from '../domain/consent/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -20,11 +21,15 @@ import { PERSONAL_DATA_VAULT, type PersonalDataVault } from '../application/port
 import { USER_SETTINGS, type UserSettings } from '../application/user/settings.js';
 import { UserCommands } from '../application/user/user-commands.js';
 import { UserQueries } from '../application/user/user-queries.js';
+import { ConsentCommands } from '../application/consent/consent-commands.js';
+import { ConsentQueries } from '../application/consent/consent-queries.js';
+import { GRANT_REVOKER, type GrantRevoker } from '../application/consent/grant-revoker.js';
 import type { ProjectionDefinition } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 import { catalogProjection } from '../projections/catalog.js';
 import { clientsProjection } from '../projections/clients.js';
 import { usersProjection } from '../projections/users.js';
+import { consentsProjection } from '../projections/consents.js';
 import { SystemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -42,17 +47,19 @@ import { MessageDeliveryError, type DeliveryChannel } from '../application/ports
 import { DevOutbox } from './delivery/dev-outbox.js';
 import { SignInFlow } from './oidc/interactions-signin.js';
 import { OidcTokenVerifier } from './oidc/token-verifier.js';
+import { OidcGrantRevoker } from './oidc/grant-revoker.js';
 import { createInteractionRouter } from './http/interaction-router.js';
 import { CsrfTokens } from './http/pages/csrf.js';
 
 /** Every event type Tessera writes or reads. */
-export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents];
+export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents, ...consentEvents];
 
 /** Every read model, in the order the runner starts them. */
 export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   catalogProjection,
   clientsProjection,
   usersProjection,
+  consentsProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
@@ -116,6 +123,9 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind(ClientQueries).toSelf();
   container.bind(UserCommands).toSelf();
   container.bind(UserQueries).toSelf();
+  container.bind<GrantRevoker>(GRANT_REVOKER).toConstantValue(new OidcGrantRevoker(stores.ephemeral));
+  container.bind(ConsentCommands).toSelf();
+  container.bind(ConsentQueries).toSelf();
 
   // One-time codes travel through the development outbox in embedded mode (shown at /dev/outbox);
   // distributed mode has no gateway yet, so sending fails there with a clear message.
@@ -178,6 +188,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
       interactions: createInteractionRouter({
         provider: () => oidcSlot.provider(),
         signIn: ctx.get(SignInFlow),
+        consents: ctx.get(ConsentCommands),
         csrf: new CsrfTokens(interactionCsrfKey(secrets)),
         logger: ctx.get<Logger>(TOKENS.Logger),
       }),
@@ -188,6 +199,8 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
         verifier: new OidcTokenVerifier(() => oidcSlot.peek()),
         codes: ctx.get(OneTimeCodes),
         defaultCountry: config.defaultPhoneCountry,
+        consentedScopes: (sub, clientId) => ctx.get(ConsentQueries).consentedScopes(sub, clientId),
+        consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
       },
       ...(overrides.readAfterWriteTimeoutMs === undefined
         ? {}

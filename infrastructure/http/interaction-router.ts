@@ -12,7 +12,12 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { Logger } from '../../application/ports/logger.js';
 import type { SignInFlow, StartOutcome } from '../oidc/interactions-signin.js';
-import { type ConsentDecision, finishConsent, requestedScopes } from '../oidc/interactions-consent.js';
+import {
+  type ConsentDecision,
+  type ConsentRecorder,
+  finishConsent,
+  requestedScopes,
+} from '../oidc/interactions-consent.js';
 import { requestContext } from './context.js';
 import { CSRF_FIELD, type CsrfTokens } from './pages/csrf.js';
 import { chooseLocale, type Locale, type PageStrings, strings } from './pages/i18n.js';
@@ -23,6 +28,8 @@ export interface InteractionRouterDeps {
   /** The provider, once built (it needs the issuer, known only after the server listens). */
   readonly provider: () => Provider;
   readonly signIn: SignInFlow;
+  /** Records each answer on the consent page as a Consent event (ConsentCommands). */
+  readonly consents: ConsentRecorder;
   readonly csrf: CsrfTokens;
   readonly logger: Logger;
 }
@@ -238,7 +245,13 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       requireCsrf(s, req);
       const decision = field(req.body, 'decision');
       if (decision !== 'allow' && decision !== 'deny') throw new PageError(400, (t) => t.errors.unexpected);
-      const result = await finishConsent(deps.provider(), s.interaction, decision satisfies ConsentDecision);
+      const result = await finishConsent(
+        deps.provider(),
+        s.interaction,
+        decision satisfies ConsentDecision,
+        deps.consents,
+        s.correlationId,
+      );
       await deps.provider().interactionFinished(req, res, result, {
         mergeWithLastSubmission: decision === 'allow',
       });

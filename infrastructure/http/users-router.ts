@@ -1,4 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
+import type { ConsentCommands } from '../../application/consent/consent-commands.js';
+import type { ConsentQueries, ConsentView } from '../../application/consent/consent-queries.js';
 import type { CommandContext } from '../../application/kernel/command-handler.js';
 import type { TokenVerifier, VerifiedToken } from '../../application/ports/token-verifier.js';
 import type { Views } from '../../application/ports/views.js';
@@ -10,6 +12,7 @@ import type { UserCommands } from '../../application/user/user-commands.js';
 import type { UserQueries, UserView } from '../../application/user/user-queries.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { type IdentifierKind, lookupForm } from '../../domain/user/values.js';
+import { CONSENTS_PROJECTION } from '../../projections/consents.js';
 import { USERS_PROJECTION } from '../../projections/users.js';
 import { bearerAuth, bearerToken, type ScopeRequirement } from './bearer-auth.js';
 import { requestContext } from './context.js';
@@ -52,6 +55,14 @@ export interface UsersRouterDeps {
   readonly codes?: Pick<OneTimeCodes, 'request' | 'verify'>;
   /** Consent records; without it no provider reads anyone by `sub` (every lookup is a 404). */
   readonly consentedScopes?: ConsentLookup;
+  /**
+   * The user's own consents at /users/me/consents; without it those routes are not served. When
+   * given, reads by `sub` also wait for the consents projection on `?minPosition=`.
+   */
+  readonly consents?: {
+    readonly queries: Pick<ConsentQueries, 'listForUser'>;
+    readonly commands: Pick<ConsentCommands, 'revoke'>;
+  };
 }
 
 const PROJECTIONS = [USERS_PROJECTION];
@@ -65,6 +76,34 @@ const READ_ME: readonly ScopeRequirement[] = [
 ];
 const WRITE: readonly ScopeRequirement[] = ['id.user.write'];
 const READ_BY_SUB: readonly ScopeRequirement[] = ['id.user.read'];
+/**
+ * Connected services are account management, not OpenID Connect claims: listing them needs
+ * `id.user.read` (an `openid` token alone would tell any client which other services the user
+ * uses), and revoking one needs `id.user.write`.
+ */
+const READ_CONSENTS: readonly ScopeRequirement[] = ['id.user.read'];
+const REVOKE_CONSENT: readonly ScopeRequirement[] = ['id.user.write'];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toConsentResource(consent: ConsentView) {
+  return {
+    clientId: consent.clientId,
+    name: consent.clientName,
+    logoUri: consent.logoUri,
+    scopes: consent.scopes,
+    grantedAt: consent.grantedAt,
+    updatedAt: consent.updatedAt,
+  };
+}
+
+function noSuchConsent(): HttpProblem {
+  return new HttpProblem(
+    404,
+    'consent_not_found',
+    'You have not allowed this client anything; nothing to revoke.',
+  );
+}
 
 const KIND_PATH: Readonly<Record<IdentifierKind, string>> = { phone: 'phones', email: 'emails' };
 
@@ -138,6 +177,9 @@ function codeRejected(rejection: CodeRejection): HttpProblem {
  *   POST   /users/me/{phones|emails}/:id/verification   send a new code → 202
  *   POST   /users/me/{phones|emails}/:id/primary  make a verified one primary → 204
  *   DELETE /users/me/{phones|emails}/:id          remove (never the last verified one) → 204
+ *   GET    /users/me/consents                     connected services (id.user.read)
+ *   DELETE /users/me/consents/:clientId           withdraw a consent; the client's grants and tokens
+ *                                                 are revoked → 204, 404 if none is active (id.user.write)
  *   GET    /users/:sub                            for a provider's client_credentials token with
  *                                                 id.user.read, if the user consented to that client
  *
@@ -296,6 +338,34 @@ export function createUsersRouter(deps: UsersRouterDeps): Router {
     });
   }
 
+  const consents = deps.consents;
+  if (consents) {
+    router.get('/users/me/consents', auth(READ_CONSENTS), async (req, res) => {
+      const sub = userSub(bearerToken(res));
+      await deps.awaitMinPosition(req, [CONSENTS_PROJECTION]);
+      const items = await consents.queries.listForUser(sub);
+      res.json({ items: items.map(toConsentResource) });
+    });
+
+    router.delete('/users/me/consents/:clientId', auth(REVOKE_CONSENT), async (req, res) => {
+      const sub = userSub(bearerToken(res));
+      const clientId = String(req.params.clientId);
+      if (!UUID.test(clientId)) throw noSuchConsent();
+      const result = await consents.commands.revoke(sub, clientId, {}, userContext(res, sub));
+      if (!result.revoked) throw noSuchConsent();
+      setPosition(res, result.position);
+      // Answer once the lists and the providers' reads by sub no longer show the consent (bounded).
+      if (result.position !== null) {
+        await deps.views.waitFor(result.position, {
+          timeoutMs: deps.writeVisibleTimeoutMs,
+          projections: [CONSENTS_PROJECTION],
+        });
+      }
+      res.status(204).end();
+    });
+  }
+
+  const bySubProjections = consents ? [...PROJECTIONS, CONSENTS_PROJECTION] : PROJECTIONS;
   router.get('/users/:sub', auth(READ_BY_SUB), async (req, res) => {
     const token = bearerToken(res);
     if (token.sub !== null) {
@@ -307,9 +377,9 @@ export function createUsersRouter(deps: UsersRouterDeps): Router {
       );
     }
     const { sub } = parseInput(SubParams, req.params, 'params');
+    await deps.awaitMinPosition(req, bySubProjections);
     const scopes = await consentedScopes(sub, token.clientId);
     if (scopes === null) throw unknownToProvider();
-    await deps.awaitMinPosition(req, PROJECTIONS);
     let view: UserView;
     try {
       view = await queries.getUser(sub);

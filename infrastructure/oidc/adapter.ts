@@ -6,7 +6,8 @@
  * provider passes with each upsert.
  *
  * Secondary lookups are store tags: `grantId` (revocation of a grant), `uid` (Session.findByUid)
- * and `userCode` (DeviceCode.findByUserCode).
+ * and `userCode` (DeviceCode.findByUserCode). Grants also carry `accountId` and `clientId`, so the
+ * grants a user gave a client can be found when the user withdraws the consent (grantsOf).
  *
  * Consumption is the store's atomic consume(). The provider reads `payload.consumed` (epoch
  * seconds) to detect a replayed code or a reused refresh token, and then revokes the grant. It
@@ -100,7 +101,7 @@ class EphemeralOidcAdapter implements Adapter {
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
         ? expiresIn + this.graceSeconds
         : this.defaultTtlSeconds;
-    await this.store.set(this.namespace, id, payload, { ttlSeconds: ttl, tags: tagsOf(payload) });
+    await this.store.set(this.namespace, id, payload, { ttlSeconds: ttl, tags: tagsOf(this.model, payload) });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -151,10 +152,14 @@ class EphemeralOidcAdapter implements Adapter {
   }
 }
 
+const TAGGED_FIELDS = ['grantId', 'uid', 'userCode'] as const;
+/** Grants are also found by whose they are and for which client (only grants: tokens need not be). */
+const GRANT_TAGGED_FIELDS = [...TAGGED_FIELDS, 'accountId', 'clientId'] as const;
+
 /** The secondary keys of a payload, as store tags. */
-function tagsOf(payload: AdapterPayload): Record<string, string> {
+function tagsOf(model: string, payload: AdapterPayload): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (const tag of ['grantId', 'uid', 'userCode'] as const) {
+  for (const tag of model === 'Grant' ? GRANT_TAGGED_FIELDS : TAGGED_FIELDS) {
     const value = payload[tag];
     if (typeof value === 'string' && value.length > 0) tags[tag] = value;
   }
@@ -168,4 +173,17 @@ function tagsOf(payload: AdapterPayload): Record<string, string> {
 function withConsumed(payload: AdapterPayload, consumedAt: number | null): AdapterPayload {
   if (consumedAt === null || payload.consumed !== undefined) return payload;
   return { ...payload, consumed: Math.floor(consumedAt / 1000) };
+}
+
+/**
+ * The ids of the live grants `accountId` gave `clientId`, as stored by this adapter. Grants saved
+ * before grants were tagged by account are not found here; they expire with their TTL.
+ */
+export async function grantsOf(
+  store: EphemeralStore,
+  accountId: string,
+  clientId: string,
+): Promise<string[]> {
+  const entries = await store.findByTag<AdapterPayload>(oidcNamespace('Grant'), 'accountId', accountId);
+  return entries.filter((e) => e.value.clientId === clientId).map((e) => e.key);
 }
