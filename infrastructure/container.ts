@@ -43,8 +43,8 @@ import { interactionCsrfKey, OidcSlot } from './oidc/tessera-oidc.js';
 import { Secrets } from './secrets.js';
 import { OneTimeCodes } from '../application/signin/one-time-codes.js';
 import type { CountryCode } from '../application/signin/identifier.js';
-import { MessageDeliveryError, type DeliveryChannel } from '../application/ports/message-sender.js';
 import { DevOutbox } from './delivery/dev-outbox.js';
+import { HttpEmailSender, HttpSmsSender } from './delivery/http-gateway.js';
 import { SignInFlow } from './oidc/interactions-signin.js';
 import { OidcTokenVerifier } from './oidc/token-verifier.js';
 import { OidcGrantRevoker } from './oidc/grant-revoker.js';
@@ -127,22 +127,19 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind(ConsentCommands).toSelf();
   container.bind(ConsentQueries).toSelf();
 
-  // One-time codes travel through the development outbox in embedded mode (shown at /dev/outbox);
-  // distributed mode has no gateway yet, so sending fails there with a clear message.
-  const devOutbox = config.mode === 'embedded' ? new DevOutbox({ store: stores.ephemeral, clock }) : null;
-  const noGateway = (channel: DeliveryChannel) => ({
-    send: async () => {
-      throw new MessageDeliveryError(channel, `No ${channel} gateway is configured`, false);
-    },
-  });
+  // Each channel goes to its HTTP gateway when one is configured, else to the development outbox
+  // (shown at /dev/outbox); the configuration guarantees one of the two.
+  const devOutbox = config.devOutbox ? new DevOutbox({ store: stores.ephemeral, clock }) : null;
+  const sms = config.smsGateway ? new HttpSmsSender(config.smsGateway) : devOutbox!.sms;
+  const email = config.emailGateway ? new HttpEmailSender(config.emailGateway) : devOutbox!.email;
   container.bind(OneTimeCodes).toDynamicValue((ctx) => {
     const users = ctx.get(UserCommands);
     const accounts = ctx.get(UserQueries);
     return new OneTimeCodes({
       store: ctx.get<EphemeralStore>(TOKENS.EphemeralStore),
       clock: ctx.get<Clock>(TOKENS.Clock),
-      sms: devOutbox?.sms ?? noGateway('sms'),
-      email: devOutbox?.email ?? noGateway('email'),
+      sms,
+      email,
       secret: secrets.derive('one-time-codes'),
       logger: ctx.get<Logger>(TOKENS.Logger),
       // A lockout of an identifier that belongs to an account is recorded on that account.
