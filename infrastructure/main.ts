@@ -1,5 +1,8 @@
 import 'reflect-metadata';
+import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
+import type { ReadModelStore } from '../application/ports/read-model-store.js';
+import type { Secrets } from './secrets.js';
 import type { Logger } from '../application/ports/logger.js';
 import type { ProjectionRunner } from '../projections/runner.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -13,6 +16,7 @@ Commands:
   serve                     Start the HTTP server (default). Embedded mode keeps data in DATA_DIR (./data).
   rebuild [projection...]   Rebuild read models from the event log (all when none are named).
   clients add|list ...      Register or list a provider's OAuth clients (clients help for options).
+  keys list|rotate|prune    Manage the OpenID Connect signing keys.
   help                      Show this help.
 
 Configuration comes from environment variables: DATA_DIR, PORT, HOST, EVENTSTOREDB_URL, MONGODB_URL,
@@ -99,6 +103,31 @@ async function clients(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function keys(config: Config, args: string[]): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { keysCommand }, { openTesseraSigningKeys }, { TOKENS }] =
+    await Promise.all([
+      import('./container.js'),
+      import('./cli/keys-command.js'),
+      import('./oidc/tessera-keys.js'),
+      import('./tokens.js'),
+    ]);
+  const container = await buildContainer({
+    ...config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+  });
+  try {
+    const store = await openTesseraSigningKeys({
+      readModels: container.get<ReadModelStore>(TOKENS.ReadModelStore),
+      clock: container.get<Clock>(TOKENS.Clock),
+      secrets: container.get<Secrets>(TOKENS.Secrets),
+    });
+    await store.ensureCurrent();
+    await keysCommand(store, args, process.stdout);
+  } finally {
+    await disposeContainer(container);
+  }
+}
+
 /** Runs one CLI command; returns the process exit code (serve keeps running and returns null). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | null> {
   const [command = 'serve', ...args] = argv;
@@ -106,7 +135,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== 'serve' && command !== 'rebuild' && command !== 'clients') {
+  if (!['serve', 'rebuild', 'clients', 'keys'].includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -117,6 +146,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return null;
     }
     if (command === 'clients') await clients(config, args);
+    else if (command === 'keys') await keys(config, args);
     else await rebuild(config, args);
     return 0;
   } catch (err) {
