@@ -12,6 +12,7 @@ import type { TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
 import { ClientQueries } from '../application/catalog/client-queries.js';
 import { UserQueries } from '../application/user/user-queries.js';
+import { ConsentQueries } from '../application/consent/consent-queries.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.js';
@@ -90,6 +91,10 @@ export async function startServer(
         secrets: container.get<Secrets>(TOKENS.Secrets),
         clients: container.get(ClientQueries),
         accounts: container.get(UserQueries),
+        // From the log, not the read model: a consent revoked a moment ago must not rebuild a grant.
+        consents: {
+          consentedScopes: (sub, clientId) => container.get(ConsentQueries).currentScopes(sub, clientId),
+        },
       }),
     );
     logger.info(

@@ -2,6 +2,8 @@ import { inject, injectable } from 'inversify';
 import { CONSENTS_PROJECTION, type ConsentDoc, consentDocId } from '../../projections/consents.js';
 import type { Views } from '../ports/views.js';
 import { PORTS } from '../tokens.js';
+import type { CommandHandler } from '../kernel/command-handler.js';
+import { consentDecider, consentStreamId } from '../../domain/consent/decider.js';
 import { ClientQueries } from '../catalog/client-queries.js';
 
 /** An active consent as the user sees it among their connected services. */
@@ -25,6 +27,7 @@ const PAGE = 200;
 export class ConsentQueries {
   constructor(
     @inject(PORTS.Views) private readonly views: Views,
+    @inject(PORTS.CommandHandler) private readonly handler: CommandHandler,
     @inject(ClientQueries) private readonly clients: Pick<ClientQueries, 'findForAuthorization'>,
   ) {}
 
@@ -41,6 +44,15 @@ export class ConsentQueries {
   async consentedScopes(sub: string, clientId: string): Promise<readonly string[] | null> {
     const doc = await this.get(sub, clientId);
     return doc?.status === 'active' ? doc.scopes : null;
+  }
+
+  /**
+   * The same answer as consentedScopes, from the consent's own event stream rather than the read
+   * model: for the authorization server, which must never act on a consent revoked a moment ago.
+   */
+  async currentScopes(sub: string, clientId: string): Promise<readonly string[] | null> {
+    const { state } = await this.handler.load(consentDecider, consentStreamId(sub, clientId));
+    return state.status === 'active' ? state.scopes : null;
   }
 
   /** The user's active consents, oldest first, with each client's display name and logo. */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type Provider from 'oidc-provider';
-import type { ClientMetadata, Configuration } from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { AuthorizationClient, ClientQueries } from '../../application/catalog/client-queries.js';
 import { verifyClientSecret } from '../../application/catalog/client-secrets.js';
 import type { Clock } from '../../application/ports/clock.js';
@@ -10,14 +10,14 @@ import type { ReadModelStore } from '../../application/ports/read-model-store.js
 import type { UserQueries } from '../../application/user/user-queries.js';
 import { KNOWN_SCOPES } from '../../domain/catalog/client-scopes.js';
 import { HttpProblem } from '../http/problem.js';
-import { chooseLocale } from '../http/pages/i18n.js';
-import { pageCsp, renderPage } from '../http/pages/render.js';
-import { errorPage } from '../http/pages/views.js';
+import { chooseLocale, type Locale } from '../http/pages/i18n.js';
+import { originOf, type Page, pageCsp, renderPage } from '../http/pages/render.js';
+import { errorPage, loggedOutPage, type LogoutForm, logoutPage } from '../http/pages/views.js';
 import type { Secrets } from '../secrets.js';
 import { createFindAccount, OIDC_CLAIMS } from './account-claims.js';
 import { createOidcAdapterFactory } from './adapter.js';
-import { createOidcProvider, OIDC_TTL_SECONDS } from './provider.js';
-import { SigningKeyStore } from './signing-keys.js';
+import { createOidcProvider } from './provider.js';
+import { openTesseraSigningKeys } from './tessera-keys.js';
 
 /**
  * The client metadata oidc-provider needs, from a client registered in Tessera's catalog. Disabled
@@ -52,6 +52,17 @@ export interface TesseraOidcDeps {
   readonly clients: Pick<ClientQueries, 'findForAuthorization'>;
   /** Claims of signed-in accounts (ID token, userinfo). */
   readonly accounts: Pick<UserQueries, 'getUser'>;
+  /**
+   * The users' recorded consents (ConsentQueries). With it, a consent outlives the provider's
+   * Grant: a missing or expired Grant is rebuilt from the consent. Without it, a Grant's TTL bounds
+   * how long prompt=none works.
+   */
+  readonly consents?: ConsentedScopes;
+}
+
+/** The scopes a user has allowed a client, or null without an active consent. */
+export interface ConsentedScopes {
+  consentedScopes(sub: string, clientId: string): Promise<readonly string[] | null>;
 }
 
 /** Where oidc-provider sends the browser for sign-in and consent (served by the interaction router). */
@@ -70,14 +81,16 @@ export function interactionCsrfKey(secrets: Secrets): Buffer {
 
 /**
  * The user-facing part of the provider's configuration: interactions at our pages, accounts and
- * claims from the users read model, error pages in the user's language and Tessera's look (the
- * library's own would pull a web font the CSP forbids), and cookies that are signed, Lax, and Secure whenever the
- * issuer is https (Tessera then runs behind a TLS-terminating proxy, whose X-Forwarded-Proto the
- * provider must trust to set Secure cookies).
+ * claims from the users read model, error and sign-out pages in the user's language and Tessera's
+ * look (the library's own would pull a web font the CSP forbids), grants backed by the users'
+ * consents, and cookies that are signed, Lax, and Secure whenever the issuer is https (Tessera
+ * then runs behind a TLS-terminating proxy, whose X-Forwarded-Proto the provider must trust to set
+ * Secure cookies).
  */
 export function userFacingConfiguration(
   issuer: string,
   accounts: Pick<UserQueries, 'getUser'>,
+  consents?: ConsentedScopes,
 ): Configuration {
   const secure = new URL(issuer).protocol === 'https:';
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, ...(secure ? { secure } : {}) };
@@ -88,17 +101,97 @@ export function userFacingConfiguration(
     acrValues: [...ACR_VALUES],
     cookies: { long: cookie, short: cookie },
     renderError: (ctx, out) => {
-      const uiLocales = ctx.oidc?.params?.ui_locales;
-      const locale = chooseLocale(
-        typeof uiLocales === 'string' ? uiLocales : undefined,
-        ctx.get('accept-language'),
-      );
-      const page = errorPage(locale, out.error_description ?? out.error);
-      ctx.set('Content-Security-Policy', pageCsp(page));
-      ctx.set('Cache-Control', 'no-store');
-      ctx.type = 'html';
-      ctx.body = renderPage(page);
+      sendProviderPage(ctx, errorPage(requestLocale(ctx), out.error_description ?? out.error));
     },
+    features: {
+      rpInitiatedLogout: {
+        logoutSource: (ctx, form) => {
+          const redirect = originOf(ctx.oidc.params?.post_logout_redirect_uri);
+          sendProviderPage(
+            ctx,
+            logoutPage({
+              locale: requestLocale(ctx),
+              form: parseLogoutForm(form),
+              clientName: ctx.oidc.client?.clientName ?? null,
+              formOrigins: redirect === null ? [] : [redirect],
+            }),
+          );
+        },
+        postLogoutSuccessSource: (ctx) => {
+          sendProviderPage(ctx, loggedOutPage(requestLocale(ctx), ctx.oidc.client?.clientName ?? null));
+        },
+      },
+    },
+    loadExistingGrant: loadGrantOrConsent(consents),
+  };
+}
+
+/** The page language of a provider request: its ui_locales, else the browser's Accept-Language. */
+function requestLocale(ctx: KoaContextWithOIDC): Locale {
+  const uiLocales = ctx.oidc?.params?.ui_locales;
+  return chooseLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
+}
+
+/** Answers a provider request with one of Tessera's pages, under the same headers as sendPage. */
+function sendProviderPage(ctx: KoaContextWithOIDC, page: Page): void {
+  ctx.set('Content-Security-Policy', pageCsp(page));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.type = 'html';
+  ctx.body = renderPage(page);
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+const unescapeHtml = (text: string): string =>
+  text.replace(/&(amp|lt|gt|quot|#39);/g, (_m, name: string) => ENTITIES[name] ?? _m);
+
+/**
+ * The action and hidden fields of the logout form oidc-provider hands to logoutSource. The page is
+ * ours, the form's contents the library's: every hidden field it sends (the xsrf token today) is
+ * posted back unchanged. A form that cannot be read fails loudly rather than losing its token.
+ */
+export function parseLogoutForm(html: string): LogoutForm {
+  const action = /<form\b[^>]*\baction="([^"]*)"/.exec(html)?.[1];
+  if (action === undefined) throw new Error("The provider's logout form has no action");
+  const fields: Record<string, string> = {};
+  for (const input of html.matchAll(/<input\b[^>]*>/g)) {
+    const tag = input[0];
+    if (!/\btype="hidden"/.test(tag)) continue;
+    const name = /\bname="([^"]*)"/.exec(tag)?.[1];
+    const value = /\bvalue="([^"]*)"/.exec(tag)?.[1];
+    if (name !== undefined && value !== undefined) fields[unescapeHtml(name)] = unescapeHtml(value);
+  }
+  if (fields.xsrf === undefined) throw new Error("The provider's logout form has no xsrf token");
+  return { action: unescapeHtml(action), fields };
+}
+
+/**
+ * The provider's loadExistingGrant, extended by Tessera's consents. The Grant the session points at
+ * is used while it exists; when it does not (it expired after its TTL, or was never made in this
+ * session), an active Consent is the user's standing decision, so a Grant holding exactly the
+ * consented scopes is made and saved, and prompt=none keeps working. Without a consent there is no
+ * grant, and the consent prompt (consent_required under prompt=none) follows as before. Revoking a
+ * consent destroys the client's Grants and ends the consent, so nothing is rebuilt after it.
+ */
+function loadGrantOrConsent(consents: ConsentedScopes | undefined): Configuration['loadExistingGrant'] {
+  return async (ctx) => {
+    const { oidc } = ctx;
+    const clientId = oidc.client?.clientId;
+    const grantId =
+      oidc.result?.consent?.grantId ??
+      (clientId === undefined ? undefined : oidc.session?.grantIdFor(clientId));
+    if (grantId !== undefined) {
+      const grant = await oidc.provider.Grant.find(grantId);
+      if (grant !== undefined) return grant;
+    }
+    const accountId = oidc.account?.accountId;
+    if (consents === undefined || clientId === undefined || accountId === undefined) return undefined;
+    const scopes = await consents.consentedScopes(accountId, clientId);
+    if (scopes === null || scopes.length === 0) return undefined;
+    const grant = new oidc.provider.Grant({ accountId, clientId });
+    grant.addOIDCScope(scopes.join(' '));
+    await grant.save();
+    return grant;
   };
 }
 
@@ -108,12 +201,7 @@ export function userFacingConfiguration(
  * clients from the catalog, cookies signed with a derived key.
  */
 export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider> {
-  const keys = await SigningKeyStore.open({
-    store: deps.readModels,
-    clock: deps.clock,
-    maxTokenLifetimeSeconds: Math.max(OIDC_TTL_SECONDS.IdToken, OIDC_TTL_SECONDS.AccessToken),
-    encryptionSecret: deps.secrets.derive('signing-key-sealing'),
-  });
+  const keys = await openTesseraSigningKeys(deps);
   await keys.ensureCurrent();
   const provider = createOidcProvider({
     issuer: deps.issuer,
@@ -125,7 +213,10 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     },
     compareClientSecret: async (storedDigest, presented) => verifyClientSecret(presented, storedDigest),
     cookieKeys: [deps.secrets.derive('oidc-cookies').toString('base64url')],
-    configuration: { scopes: [...KNOWN_SCOPES], ...userFacingConfiguration(deps.issuer, deps.accounts) },
+    configuration: {
+      scopes: [...KNOWN_SCOPES],
+      ...userFacingConfiguration(deps.issuer, deps.accounts, deps.consents),
+    },
   });
   if (new URL(deps.issuer).protocol === 'https:') provider.proxy = true;
   return provider;

@@ -195,7 +195,8 @@ describe('Browser: phone sign-in and consent in headless Chromium', function () 
         state: 'bye',
       });
       await page.goto(logout.href);
-      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.getByRole('heading', { name: 'Sign out of Tessera?' }).waitFor();
+      await page.getByRole('button', { name: 'Yes, sign out' }).click();
       await page.waitForURL((url) => url.href.startsWith(loggedOutUri), { timeout: 10_000 });
       expect(new URL(page.url()).searchParams.get('state')).to.equal('bye');
 

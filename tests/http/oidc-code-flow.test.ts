@@ -91,7 +91,9 @@ describe('OIDC: authorization code flow with one-time-code sign-in and consent',
     const request = await authorization(options.scope !== undefined ? { scope: options.scope } : {});
     const page = await browser.get(request.url);
     const afterCode = await signIn(browser, page, phone, options.outboxTo ?? phone, options.remember ?? true);
-    const callback = await consent(browser, afterCode, 'allow');
+    // A user who consented before is not asked again: the sign-in ends at the redirect URI.
+    const callback =
+      afterCode.leftTo !== null ? new URL(afterCode.leftTo) : await consent(browser, afterCode, 'allow');
     const tokens = await oidc.authorizationCodeGrant(rp, callback, {
       pkceCodeVerifier: request.verifier,
       expectedState: request.state,

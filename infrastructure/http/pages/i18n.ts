@@ -1,5 +1,5 @@
 /**
- * Every text of the sign-in and consent pages, in English and Norwegian Bokmål, in one catalogue.
+ * Every text of the sign-in, consent and sign-out pages, in English and Norwegian Bokmål, in one catalogue.
  * Keeping both languages side by side in one typed object means a string added to one language and
  * forgotten in the other is a type error, not a blank on a page.
  */
@@ -30,6 +30,15 @@ export interface PageStrings {
   readonly scopes: Readonly<Record<Scope, string>>;
   readonly errorTitle: string;
   readonly errorBack: string;
+  /** RP-initiated logout: the confirmation, its two answers, and the page after it. */
+  readonly logoutTitle: string;
+  readonly logoutFrom: (client: string) => string;
+  readonly logoutNote: string;
+  readonly logoutYes: string;
+  readonly logoutNo: string;
+  readonly loggedOutTitle: string;
+  readonly loggedOut: string;
+  readonly loggedOutOf: (client: string) => string;
   readonly errors: {
     readonly empty: string;
     readonly invalid_phone: string;
@@ -82,6 +91,14 @@ const en: PageStrings = {
   },
   errorTitle: 'Something went wrong',
   errorBack: 'Go back to the service you came from and try again.',
+  logoutTitle: 'Sign out of Tessera?',
+  logoutFrom: (client) => `You are signing out of ${client}.`,
+  logoutNote: 'Signing out of Tessera ends your sign-in in this browser for every service that uses it.',
+  logoutYes: 'Yes, sign out',
+  logoutNo: 'No, stay signed in',
+  loggedOutTitle: 'Signed out',
+  loggedOut: 'You are signed out of Tessera.',
+  loggedOutOf: (client) => `You are signed out of ${client}. You are still signed in to Tessera.`,
   errors: {
     empty: 'Enter a mobile phone number or an email address.',
     invalid_phone: 'This is not a valid phone number. Use the international form, such as +47 412 34 567.',
@@ -140,6 +157,15 @@ const nb: PageStrings = {
   },
   errorTitle: 'Noe gikk galt',
   errorBack: 'Gå tilbake til tjenesten du kom fra, og prøv igjen.',
+  logoutTitle: 'Logge ut av Tessera?',
+  logoutFrom: (client) => `Du logger ut av ${client}.`,
+  logoutNote:
+    'Når du logger ut av Tessera, avsluttes innloggingen i denne nettleseren for alle tjenester som bruker den.',
+  logoutYes: 'Ja, logg ut',
+  logoutNo: 'Nei, forbli innlogget',
+  loggedOutTitle: 'Logget ut',
+  loggedOut: 'Du er logget ut av Tessera.',
+  loggedOutOf: (client) => `Du er logget ut av ${client}. Du er fortsatt innlogget i Tessera.`,
   errors: {
     empty: 'Skriv inn et mobilnummer eller en e-postadresse.',
     invalid_phone:

@@ -1,5 +1,5 @@
 /**
- * The sign-in, code, consent and error pages. Every dynamic value is escaped here; every field has
+ * The sign-in, code, consent, sign-out and error pages. Every dynamic value is escaped here; every field has
  * a visible label; errors are announced (role="alert") and tied to their field.
  */
 import { isKnownScope } from '../../../domain/catalog/client-scopes.js';
@@ -125,5 +125,58 @@ export function errorPage(locale: Locale, message: string): Page {
     body:
       `<h1>${escapeHtml(t.errorTitle)}</h1><p class="error" role="alert">${escapeHtml(message)}</p>` +
       `<p>${escapeHtml(t.errorBack)}</p>`,
+  };
+}
+
+/** The provider's logout form, taken apart: where it posts and the hidden fields it carries. */
+export interface LogoutForm {
+  readonly action: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/**
+ * "Sign out of Tessera?" with two answers posting the provider's own form (its hidden fields,
+ * the xsrf token among them, are kept): Yes (`logout=yes`) ends the Tessera session; No ends
+ * only the requesting client's part of it. `formOrigins` holds the post-logout redirect URI's
+ * origin, where the confirmation's redirect goes.
+ */
+export function logoutPage(page: {
+  readonly locale: Locale;
+  readonly form: LogoutForm;
+  readonly clientName: string | null;
+  readonly formOrigins: readonly string[];
+}): Page {
+  const t = strings(page.locale);
+  const hidden = Object.entries(page.form.fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return {
+    locale: page.locale,
+    title: t.logoutTitle,
+    formOrigins: page.formOrigins,
+    body:
+      `<h1>${escapeHtml(t.logoutTitle)}</h1>` +
+      (page.clientName === null ? '' : `<p>${escapeHtml(t.logoutFrom(page.clientName))}</p>`) +
+      `<p class="hint">${escapeHtml(t.logoutNote)}</p>` +
+      `<form method="post" action="${escapeHtml(page.form.action)}"><div class="actions">` +
+      hidden +
+      `<button type="submit" name="logout" value="yes" autofocus>${escapeHtml(t.logoutYes)}</button>` +
+      `<button type="submit" class="secondary">${escapeHtml(t.logoutNo)}</button>` +
+      `</div></form>`,
+  };
+}
+
+/**
+ * The page after a logout without a post-logout redirect URI. With `clientName` the user answered
+ * No: signed out of that client, still signed in to Tessera.
+ */
+export function loggedOutPage(locale: Locale, clientName: string | null): Page {
+  const t = strings(locale);
+  return {
+    locale,
+    title: t.loggedOutTitle,
+    body:
+      `<h1>${escapeHtml(t.loggedOutTitle)}</h1>` +
+      `<p>${escapeHtml(clientName === null ? t.loggedOut : t.loggedOutOf(clientName))}</p>`,
   };
 }
