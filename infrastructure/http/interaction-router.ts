@@ -1,6 +1,7 @@
 /**
  * The pages of an OpenID Connect interaction at `/interaction/:uid` (oidc-provider's
- * `interactions.url`): sign in with a one-time code, then consent. Plain server-rendered forms, in
+ * `interactions.url`): sign in with a one-time code (and a password when the client asks for
+ * acr "2"), then consent. Plain server-rendered forms, in
  * English or Norwegian, each carrying a CSRF token bound to the interaction.
  *
  * The interaction is always the one named by the provider's signed interaction cookie
@@ -11,7 +12,7 @@ import express, { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { Logger } from '../../application/ports/logger.js';
-import type { SignInFlow, StartOutcome } from '../oidc/interactions-signin.js';
+import { passwordDemand, type SignInFlow, type StartOutcome } from '../oidc/interactions-signin.js';
 import {
   type ConsentDecision,
   type ConsentRecorder,
@@ -22,7 +23,15 @@ import { requestContext } from './context.js';
 import { CSRF_FIELD, type CsrfTokens } from './pages/csrf.js';
 import { chooseLocale, type Locale, type PageStrings, strings } from './pages/i18n.js';
 import { originOf, type Page, sendPage } from './pages/render.js';
-import { type ClientFace, codePage, consentPage, errorPage, signInPage } from './pages/views.js';
+import {
+  type ClientFace,
+  codePage,
+  consentPage,
+  errorPage,
+  noPasswordPage,
+  passwordPage,
+  signInPage,
+} from './pages/views.js';
 
 export interface InteractionRouterDeps {
   /** The provider, once built (it needs the issuer, known only after the server listens). */
@@ -136,6 +145,38 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
   const enterCodePage = (s: Scene, masked: string, remember: boolean, error?: string): Page =>
     codePage({ ...formPage(s), masked, remember, ...(error !== undefined ? { error } : {}) });
 
+  const enterPasswordPage = (s: Scene, error?: string): Page =>
+    passwordPage({ ...formPage(s), client: s.client, ...(error !== undefined ? { error } : {}) });
+
+  /** Ends the login prompt for `sub`: acr "1" after a code, "2" after a code and a password. */
+  async function finishLogin(
+    req: Request,
+    res: Response,
+    login: {
+      readonly sub: string;
+      readonly acr: '1' | '2';
+      readonly amr: readonly string[];
+      readonly remember: boolean;
+    },
+  ): Promise<void> {
+    const result: InteractionResults = {
+      login: { accountId: login.sub, acr: login.acr, amr: [...login.amr], remember: login.remember },
+    };
+    await deps.provider().interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  }
+
+  /** Sends the relying party an error instead of a sign-in. */
+  async function refuse(req: Request, res: Response, error: string, description: string): Promise<void> {
+    await deps
+      .provider()
+      .interactionFinished(
+        req,
+        res,
+        { error, error_description: description },
+        { mergeWithLastSubmission: false },
+      );
+  }
+
   /** Answers a code request: the code page, or the identifier page with why not. */
   function answerStart(res: Response, s: Scene, outcome: StartOutcome, typed: string): void {
     if (outcome.ok) return sendPage(res, 200, enterCodePage(s, outcome.masked, false));
@@ -204,11 +245,20 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       const remember = field(req.body, 'remember') !== '';
       const outcome = await deps.signIn.finish(s.interaction.uid, field(req.body, 'code'), s);
       if (outcome.ok) {
-        const result: InteractionResults = {
-          login: { accountId: outcome.sub, acr: '1', amr: [...outcome.amr], remember },
-        };
-        await deps.provider().interactionFinished(req, res, result, { mergeWithLastSubmission: false });
-        return;
+        const demand = passwordDemand(s.interaction.params);
+        if (demand === 'none')
+          return finishLogin(req, res, { sub: outcome.sub, acr: '1', amr: outcome.amr, remember });
+        const step = await deps.signIn.awaitPassword(
+          s.interaction.uid,
+          { sub: outcome.sub, amr: outcome.amr, remember },
+          demand,
+        );
+        if (step.hasPassword) return sendPage(res, 200, enterPasswordPage(s));
+        return sendPage(
+          res,
+          200,
+          noPasswordPage({ ...formPage(s), client: s.client, optional: demand === 'voluntary' }),
+        );
       }
       if (outcome.reason === 'no_step') return sendPage(res, 400, identifierPage(s, '', s.t.errors.expired));
       if (outcome.reason === 'account_locked') {
@@ -233,6 +283,47 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
               s.t.wait(outcome.retryAfterSeconds),
             ),
           );
+      }
+    }),
+  );
+
+  router.post(
+    '/interaction/:uid/password',
+    form,
+    handle(async (req, res) => {
+      const s = await scene(req, res, 'login');
+      requireCsrf(s, req);
+      const outcome = await deps.signIn.checkPassword(
+        s.interaction.uid,
+        field(req.body, 'password').slice(0, 1024),
+      );
+      if (outcome.ok) return finishLogin(req, res, { ...outcome, acr: '2' });
+      switch (outcome.reason) {
+        case 'wrong_password':
+          return sendPage(res, 400, enterPasswordPage(s, s.t.errors.wrong_password(outcome.attemptsLeft)));
+        case 'too_many_attempts':
+          return refuse(req, res, 'access_denied', 'too many wrong passwords');
+        case 'no_step':
+          return sendPage(res, 400, identifierPage(s, '', s.t.errors.expired));
+      }
+    }),
+  );
+
+  router.post(
+    '/interaction/:uid/skip-password',
+    form,
+    handle(async (req, res) => {
+      const s = await scene(req, res, 'login');
+      requireCsrf(s, req);
+      const outcome = await deps.signIn.skipPassword(s.interaction.uid);
+      if (outcome.ok) return finishLogin(req, res, { ...outcome, acr: '1' });
+      switch (outcome.reason) {
+        case 'password_required':
+          return refuse(req, res, 'unmet_authentication_requirements', 'the account has no password');
+        case 'has_password':
+          return sendPage(res, 400, enterPasswordPage(s));
+        case 'no_step':
+          return sendPage(res, 400, identifierPage(s, '', s.t.errors.expired));
       }
     }),
   );

@@ -8,6 +8,10 @@
  *
  * Between the steps, the pending challenge is kept in the EphemeralStore under the interaction's id
  * (never in the page), for as long as the code lives.
+ *
+ * When the relying party asks for acr "2" (`acr_values=2`, or an `acr` claim in the `claims`
+ * parameter), the right code is not the end: the account's password is asked for as well. The
+ * signed-in account waits for it in the store, and wrong passwords are counted per interaction.
  */
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
 import type { Logger } from '../../application/ports/logger.js';
@@ -29,6 +33,78 @@ import { MessageDeliveryError } from '../../application/ports/message-sender.js'
 import { USERS_PROJECTION } from '../../projections/users.js';
 
 export const SIGNIN_STEP_NAMESPACE = 'signin-step';
+export const SIGNIN_PASSWORD_NAMESPACE = 'signin-password';
+export const PASSWORD_ATTEMPTS_NAMESPACE = 'signin-password-attempts';
+/** Password guesses allowed in one interaction; the next wrong one refuses the interaction. */
+export const MAX_PASSWORD_ATTEMPTS = 5;
+/** How long a signed-in account waits for its password (a person typing, not a session). */
+const PASSWORD_STEP_TTL_SECONDS = 600;
+
+/**
+ * How much the relying party wants acr "2": not at all, as a wish (`acr_values`, or a voluntary
+ * `acr` claim), or as an essential `acr` claim that acr "1" does not satisfy.
+ */
+export type PasswordDemand = 'none' | 'voluntary' | 'essential';
+
+/** The acceptable values of one `acr` claim request, and whether it is essential. */
+function acrClaim(
+  request: unknown,
+): { readonly values: readonly string[]; readonly essential: boolean } | null {
+  if (typeof request !== 'object' || request === null) return null;
+  const { value, values, essential } = request as Record<string, unknown>;
+  const list = Array.isArray(values)
+    ? values.filter((v): v is string => typeof v === 'string')
+    : typeof value === 'string'
+      ? [value]
+      : [];
+  return { values: list, essential: essential === true };
+}
+
+/** Reads the password demand from an interaction's authorization parameters. */
+export function passwordDemand(params: Readonly<Record<string, unknown>>): PasswordDemand {
+  let claims: unknown = params.claims;
+  if (typeof claims === 'string') {
+    try {
+      claims = JSON.parse(claims);
+    } catch {
+      claims = undefined;
+    }
+  }
+  const members = typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {};
+  let demand: PasswordDemand = 'none';
+  for (const target of ['id_token', 'userinfo']) {
+    const section = members[target];
+    const claim = acrClaim(
+      typeof section === 'object' && section !== null ? (section as Record<string, unknown>).acr : null,
+    );
+    if (claim === null || !claim.values.includes('2')) continue;
+    if (claim.essential && !claim.values.includes('1')) return 'essential';
+    demand = 'voluntary';
+  }
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(/\s+/) : [];
+  return acrValues.includes('2') ? 'voluntary' : demand;
+}
+
+/** A signed-in account waiting for its password. */
+export interface PasswordStep {
+  readonly sub: string;
+  /** The methods of the code step, `pwd` is added once the password is right. */
+  readonly amr: readonly string[];
+  readonly remember: boolean;
+  readonly demand: Exclude<PasswordDemand, 'none'>;
+  readonly hasPassword: boolean;
+}
+
+export type PasswordOutcome =
+  | { readonly ok: true; readonly sub: string; readonly amr: readonly string[]; readonly remember: boolean }
+  | { readonly ok: false; readonly reason: 'wrong_password'; readonly attemptsLeft: number }
+  | { readonly ok: false; readonly reason: 'too_many_attempts' }
+  | { readonly ok: false; readonly reason: 'no_step' };
+
+/** Going on without a password: acr "1" when that was only a wish, else refused. */
+export type SkipOutcome =
+  | { readonly ok: true; readonly sub: string; readonly amr: readonly string[]; readonly remember: boolean }
+  | { readonly ok: false; readonly reason: 'password_required' | 'has_password' | 'no_step' };
 
 interface PendingStep {
   readonly challengeId: string;
@@ -64,7 +140,7 @@ export type FinishOutcome =
 
 export interface SignInFlowDeps {
   readonly codes: Pick<OneTimeCodes, 'request' | 'verify' | 'policy'>;
-  readonly users: Pick<UserCommands, 'registerWithIdentifier'>;
+  readonly users: Pick<UserCommands, 'registerWithIdentifier' | 'verifyPassword'>;
   readonly accounts: Pick<UserQueries, 'getUser'>;
   readonly views: Pick<Views, 'waitFor'>;
   readonly store: EphemeralStore;
@@ -131,6 +207,66 @@ export class SignInFlow {
       'signed in with a one-time code',
     );
     return { ok: true, sub: registered.sub, amr: [verdict.identifier.kind === 'phone' ? 'sms' : 'otp'] };
+  }
+
+  /**
+   * Keeps the signed-in account of a right code waiting for its password; returns the step, whose
+   * `hasPassword` tells which page comes next.
+   */
+  async awaitPassword(
+    uid: string,
+    signedIn: { readonly sub: string; readonly amr: readonly string[]; readonly remember: boolean },
+    demand: Exclude<PasswordDemand, 'none'>,
+  ): Promise<PasswordStep> {
+    const user = await this.deps.accounts.getUser(signedIn.sub);
+    const step: PasswordStep = { ...signedIn, demand, hasPassword: user.hasPassword };
+    await this.deps.store.set(SIGNIN_PASSWORD_NAMESPACE, uid, step, {
+      ttlSeconds: PASSWORD_STEP_TTL_SECONDS,
+    });
+    return step;
+  }
+
+  /** The account waiting for its password in this interaction, or null. */
+  async pendingPassword(uid: string): Promise<PasswordStep | null> {
+    const entry = await this.deps.store.get<PasswordStep>(SIGNIN_PASSWORD_NAMESPACE, uid);
+    return entry && entry.consumedAt === null ? entry.value : null;
+  }
+
+  /**
+   * Checks the password of the waiting account. Each try is counted before the check, so parallel
+   * guesses cannot exceed the limit; the try after the last allowed one ends the step.
+   */
+  async checkPassword(uid: string, password: string): Promise<PasswordOutcome> {
+    const step = await this.pendingPassword(uid);
+    if (!step) return { ok: false, reason: 'no_step' };
+    const tries = await this.deps.store.increment(
+      PASSWORD_ATTEMPTS_NAMESPACE,
+      uid,
+      PASSWORD_STEP_TTL_SECONDS,
+    );
+    if (tries > MAX_PASSWORD_ATTEMPTS) return this.refuse(uid, step.sub);
+    if (await this.deps.users.verifyPassword(step.sub, password)) {
+      await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
+      return { ok: true, sub: step.sub, amr: [...step.amr, 'pwd'], remember: step.remember };
+    }
+    if (tries >= MAX_PASSWORD_ATTEMPTS) return this.refuse(uid, step.sub);
+    return { ok: false, reason: 'wrong_password', attemptsLeft: MAX_PASSWORD_ATTEMPTS - tries };
+  }
+
+  /** Goes on with the code alone, allowed only for an account without a password and a mere wish. */
+  async skipPassword(uid: string): Promise<SkipOutcome> {
+    const step = await this.pendingPassword(uid);
+    if (!step) return { ok: false, reason: 'no_step' };
+    if (step.hasPassword) return { ok: false, reason: 'has_password' };
+    await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
+    if (step.demand === 'essential') return { ok: false, reason: 'password_required' };
+    return { ok: true, sub: step.sub, amr: step.amr, remember: step.remember };
+  }
+
+  private async refuse(uid: string, sub: string): Promise<PasswordOutcome> {
+    await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
+    this.deps.logger.warn({ sub }, 'too many wrong passwords in one sign-in');
+    return { ok: false, reason: 'too_many_attempts' };
   }
 
   private async send(uid: string, identifier: Identifier, context: StepContext): Promise<StartOutcome> {

@@ -104,6 +104,8 @@ export function userFacingConfiguration(
       sendProviderPage(ctx, errorPage(requestLocale(ctx), out.error_description ?? out.error));
     },
     features: {
+      // The `claims` parameter, so a client can make acr "2" an essential claim (interaction-router).
+      claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         logoutSource: (ctx, form) => {
           const redirect = originOf(ctx.oidc.params?.post_logout_redirect_uri);

@@ -22,6 +22,16 @@ export interface PageStrings {
   readonly signIn: string;
   readonly resend: string;
   readonly useAnother: string;
+  /** The password step of a sign-in at acr "2", and the page for an account without a password. */
+  readonly passwordTitle: string;
+  readonly passwordIntro: (client: string) => string;
+  readonly passwordLabel: string;
+  readonly noPasswordTitle: string;
+  readonly noPassword: (client: string) => string;
+  readonly noPasswordOptional: string;
+  readonly noPasswordRequired: string;
+  readonly continueWithoutPassword: string;
+  readonly backTo: (client: string) => string;
   readonly consentTitle: string;
   readonly consentIntro: (client: string) => string;
   readonly consentNote: string;
@@ -47,6 +57,7 @@ export interface PageStrings {
     readonly wrong_code: (attemptsLeft: number) => string;
     readonly expired: string;
     readonly too_many_attempts: string;
+    readonly wrong_password: (attemptsLeft: number) => string;
     readonly locked: (wait: string) => string;
     readonly throttled: (wait: string) => string;
     readonly delivery_failed: string;
@@ -73,6 +84,17 @@ const en: PageStrings = {
   signIn: 'Sign in',
   resend: 'Send a new code',
   useAnother: 'Use another phone number or email',
+  passwordTitle: 'Password',
+  passwordIntro: (client) => `${client} asks you to confirm with your password as well.`,
+  passwordLabel: 'Password',
+  noPasswordTitle: 'A password is needed',
+  noPassword: (client) =>
+    `${client} asks you to confirm with a password, but your account has none. ` +
+    'A password must first be set up on your account page.',
+  noPasswordOptional: 'You can continue without it this time.',
+  noPasswordRequired: 'You cannot continue without it.',
+  continueWithoutPassword: 'Continue without a password',
+  backTo: (client) => `Back to ${client}`,
   consentTitle: 'Allow access?',
   consentIntro: (client) => `${client} asks to:`,
   consentNote: 'You can withdraw this access at any time on your account page.',
@@ -110,6 +132,7 @@ const en: PageStrings = {
         : `That code is not right. ${n} ${n === 1 ? 'attempt' : 'attempts'} left.`,
     expired: 'This code has expired or was already used. Send a new code.',
     too_many_attempts: 'Too many wrong attempts for this code. Send a new code.',
+    wrong_password: (n) => `That password is not right. ${n} ${n === 1 ? 'attempt' : 'attempts'} left.`,
     locked: (wait) => `Too many wrong codes. Sign-in is paused; try again in ${wait}.`,
     throttled: (wait) => `Too many requests. Try again in ${wait}.`,
     delivery_failed: 'We could not send the code just now. Try again in a moment.',
@@ -139,6 +162,17 @@ const nb: PageStrings = {
   signIn: 'Logg inn',
   resend: 'Send ny kode',
   useAnother: 'Bruk et annet telefonnummer eller en annen e-postadresse',
+  passwordTitle: 'Passord',
+  passwordIntro: (client) => `${client} ber deg bekrefte med passordet ditt i tillegg.`,
+  passwordLabel: 'Passord',
+  noPasswordTitle: 'Passord kreves',
+  noPassword: (client) =>
+    `${client} ber deg bekrefte med passord, men kontoen din har ikke noe passord. ` +
+    'Du må først opprette et passord på kontosiden din.',
+  noPasswordOptional: 'Du kan fortsette uten denne gangen.',
+  noPasswordRequired: 'Du kan ikke fortsette uten.',
+  continueWithoutPassword: 'Fortsett uten passord',
+  backTo: (client) => `Tilbake til ${client}`,
   consentTitle: 'Gi tilgang?',
   consentIntro: (client) => `${client} ber om å:`,
   consentNote: 'Du kan trekke tilbake tilgangen når som helst på kontosiden din.',
@@ -178,6 +212,7 @@ const nb: PageStrings = {
         : `Koden er feil. Du har ${n} forsøk igjen.`,
     expired: 'Koden er utløpt eller allerede brukt. Send en ny kode.',
     too_many_attempts: 'For mange feil forsøk med denne koden. Send en ny kode.',
+    wrong_password: (n) => `Passordet er feil. Du har ${n} forsøk igjen.`,
     locked: (wait) => `For mange feil koder. Innlogging er satt på pause; prøv igjen om ${wait}.`,
     throttled: (wait) => `For mange forespørsler. Prøv igjen om ${wait}.`,
     delivery_failed: 'Vi fikk ikke sendt koden akkurat nå. Prøv igjen om litt.',

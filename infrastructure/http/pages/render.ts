@@ -15,7 +15,7 @@ const STYLE = [
   'main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15)}',
   'h1{font-size:1.5rem;margin:0 0 1rem}',
   'label{display:block;font-weight:600;margin:1rem 0 .25rem}',
-  'input[type=text],input[type=tel],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #888;border-radius:4px}',
+  'input[type=text],input[type=tel],input[type=email],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #888;border-radius:4px}',
   'label.check{display:flex;gap:.5rem;align-items:center;font-weight:400}',
   'button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem;border-radius:4px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer}',
   'button.secondary{background:#fff;color:#1d4ed8}',

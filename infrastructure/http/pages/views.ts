@@ -86,6 +86,53 @@ export function codePage(
   };
 }
 
+/** The password step of a sign-in at acr "2". */
+export function passwordPage(
+  page: FormPage & { readonly client: ClientFace; readonly error?: string },
+): Page {
+  const t = strings(page.locale);
+  const invalid = page.error !== undefined;
+  return {
+    locale: page.locale,
+    title: t.passwordTitle,
+    formOrigins: page.formOrigins,
+    body:
+      `<h1>${escapeHtml(t.passwordTitle)}</h1>` +
+      `<p>${escapeHtml(t.passwordIntro(page.client.name))}</p>` +
+      `<form method="post" action="${escapeHtml(page.base)}/password" novalidate>` +
+      csrfInput(page.csrf) +
+      `<label for="password">${escapeHtml(t.passwordLabel)}</label>` +
+      errorBlock('password-error', page.error) +
+      `<input id="password" name="password" type="password" autocomplete="current-password"` +
+      ` maxlength="1024" required${invalid ? ' aria-invalid="true"' : ''}` +
+      `${describedBy([invalid && 'password-error'])} autofocus>` +
+      `<button type="submit">${escapeHtml(t.signIn)}</button></form>`,
+  };
+}
+
+/**
+ * For an account without a password asked for one: set it up on the account page first. When the
+ * client only wished for a password, the person may go on without; otherwise only back.
+ */
+export function noPasswordPage(
+  page: FormPage & { readonly client: ClientFace; readonly optional: boolean },
+): Page {
+  const t = strings(page.locale);
+  const answer = page.optional ? t.continueWithoutPassword : t.backTo(page.client.name);
+  return {
+    locale: page.locale,
+    title: t.noPasswordTitle,
+    formOrigins: page.formOrigins,
+    body:
+      `<h1>${escapeHtml(t.noPasswordTitle)}</h1>` +
+      `<p>${escapeHtml(t.noPassword(page.client.name))}</p>` +
+      `<p>${escapeHtml(page.optional ? t.noPasswordOptional : t.noPasswordRequired)}</p>` +
+      `<form method="post" action="${escapeHtml(page.base)}/skip-password">` +
+      csrfInput(page.csrf) +
+      `<button type="submit"${page.optional ? '' : ' class="secondary"'}>${escapeHtml(answer)}</button></form>`,
+  };
+}
+
 export function consentPage(
   page: FormPage & { readonly client: ClientFace; readonly scopes: readonly string[] },
 ): Page {
