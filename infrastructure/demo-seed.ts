@@ -59,7 +59,7 @@ export async function seedDemo(commands: CatalogCommands): Promise<DemoSeedResul
 export function describeStart(url: string, admin: AdminToken, demo: DemoSeedResult | null): string {
   const tokenLine =
     admin.source === 'file'
-      ? `Admin token${admin.generated ? ' (new)' : ''}: ${admin.token}\n  kept in ${admin.file} (mode 0600)`
+      ? `Admin token${admin.generated ? ' (new)' : ''}: in ${admin.file} (mode 0600; not printed, so it stays out of terminal logs)`
       : 'Admin token: from ADMIN_TOKEN';
   const tokenRef = admin.source === 'file' ? `$(cat ${admin.file})` : '$ADMIN_TOKEN';
   const lines = [

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startTestServer } from '../support/test-server.js';
@@ -155,6 +155,8 @@ describe('CLI (infrastructure/main.ts)', function () {
         });
       });
       expect(stderr).to.include('admin-token');
+      const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+      expect(stderr, 'the admin token stays out of the terminal').to.not.include(token);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).to.equal(200);
       child.kill('SIGTERM');
