@@ -63,20 +63,6 @@ import {
 } from '../mongo/read-model-mapping.js';
 import { assertCollectionName, normalizeFind, pageFrom } from './query.js';
 
-export {
-  afterFilter,
-  deleteOperation,
-  duplicateKeyError,
-  duplicateKeyFields,
-  fromStored,
-  indexDefinition,
-  indexName,
-  sortSpec,
-  toStored,
-  upsertOperation,
-  whereToFilter,
-} from '../mongo/read-model-mapping.js';
-
 const COLLECTIONS = '_collections';
 const CHECKPOINTS = '_checkpoints';
 

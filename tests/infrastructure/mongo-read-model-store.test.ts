@@ -5,18 +5,17 @@ import { InvalidQueryError, type Doc } from '../../application/ports/read-model-
 import { databaseNameFromUrl } from '../../infrastructure/mongo/connect.js';
 import {
   afterFilter,
-  changeRuns,
   deleteOperation,
   duplicateKeyError,
   duplicateKeyFields,
   fromStored,
   indexDefinition,
-  MongoReadModelStore,
   sortSpec,
   toStored,
   upsertOperation,
   whereToFilter,
-} from '../../infrastructure/readmodels/mongo-read-model-store.js';
+} from '../../infrastructure/mongo/read-model-mapping.js';
+import { changeRuns, MongoReadModelStore } from '../../infrastructure/readmodels/mongo-read-model-store.js';
 import { normalizeFind, pageFrom } from '../../infrastructure/readmodels/query.js';
 import { readModelStoreContract } from '../contracts/read-model-store.contract.js';
 import { applyPipeline, matches, sortDocs } from './mongo-eval.js';
