@@ -50,6 +50,11 @@ import { OidcTokenVerifier } from './oidc/token-verifier.js';
 import { OidcGrantRevoker } from './oidc/grant-revoker.js';
 import { createInteractionRouter } from './http/interaction-router.js';
 import { CsrfTokens } from './http/pages/csrf.js';
+import { AccountDeletion } from '../application/user/account-deletion.js';
+import { USER_SESSIONS, type UserSessions } from '../application/user/user-sessions.js';
+import { OidcUserSessions } from './oidc/user-sessions.js';
+import { AccountSessions } from './http/account/account-session.js';
+import { createAccountRouter } from './http/account/account-router.js';
 
 /** Every event type Tessera writes or reads. */
 export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents, ...consentEvents];
@@ -126,6 +131,15 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind<GrantRevoker>(GRANT_REVOKER).toConstantValue(new OidcGrantRevoker(stores.ephemeral));
   container.bind(ConsentCommands).toSelf();
   container.bind(ConsentQueries).toSelf();
+  const userSessions = new OidcUserSessions({
+    store: stores.ephemeral,
+    provider: () => oidcSlot.peek(),
+    clock,
+    logger: container.get<Logger>(TOKENS.Logger),
+  });
+  container.bind<UserSessions>(USER_SESSIONS).toConstantValue(userSessions);
+  container.bind(OidcUserSessions).toConstantValue(userSessions);
+  container.bind(AccountDeletion).toSelf();
 
   // Each channel goes to its HTTP gateway when one is configured, else to the development outbox
   // (shown at /dev/outbox); the configuration guarantees one of the two.
@@ -164,6 +178,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
         store: ctx.get<EphemeralStore>(TOKENS.EphemeralStore),
         defaultCountry: config.defaultPhoneCountry as CountryCode,
         logger: ctx.get<Logger>(TOKENS.Logger),
+        clock: ctx.get<Clock>(TOKENS.Clock),
       }),
   );
 
@@ -190,6 +205,22 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
         logger: ctx.get<Logger>(TOKENS.Logger),
       }),
       ...(devOutbox ? { devOutbox } : {}),
+      account: createAccountRouter({
+        provider: () => oidcSlot.provider(),
+        accountSessions: new AccountSessions({ store: stores.ephemeral, sessions: userSessions, clock }),
+        users: ctx.get(UserCommands),
+        queries: ctx.get(UserQueries),
+        consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
+        sessions: userSessions,
+        deletion: ctx.get(AccountDeletion),
+        codes: ctx.get(OneTimeCodes),
+        csrf: new CsrfTokens(secrets.derive('account-page-csrf')),
+        views: runner,
+        defaultCountry: config.defaultPhoneCountry as CountryCode,
+        ...(overrides.readAfterWriteTimeoutMs === undefined
+          ? {}
+          : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),
+      }),
       userApi: {
         users: ctx.get(UserCommands),
         queries: ctx.get(UserQueries),

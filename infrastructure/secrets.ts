@@ -4,7 +4,11 @@ import { resolveSecretFile } from './secret-file.js';
 
 /** What a derived key is for; each purpose gets an independent key from the one master secret. */
 export type SecretPurpose =
-  'oidc-cookies' | 'one-time-codes' | 'personal-data-key-wrapping' | 'signing-key-sealing';
+  | 'account-page-csrf'
+  | 'oidc-cookies'
+  | 'one-time-codes'
+  | 'personal-data-key-wrapping'
+  | 'signing-key-sealing';
 
 export const SECRET_KEY_FILE = 'secret-key';
 

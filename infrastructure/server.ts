@@ -17,6 +17,7 @@ import type { Clock } from '../application/ports/clock.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.js';
 import { createTesseraOidc, type OidcSlot } from './oidc/tessera-oidc.js';
+import { OidcUserSessions } from './oidc/user-sessions.js';
 import type { Secrets } from './secrets.js';
 
 export interface RunningServer {
@@ -95,6 +96,7 @@ export async function startServer(
         consents: {
           consentedScopes: (sub, clientId) => container.get(ConsentQueries).currentScopes(sub, clientId),
         },
+        sessions: container.get(OidcUserSessions),
       }),
     );
     logger.info(

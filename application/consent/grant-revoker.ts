@@ -8,6 +8,8 @@ export interface GrantRevoker {
    * resolves to the number of grants destroyed.
    */
   revokeFor(sub: string, clientId: string): Promise<number>;
+  /** Destroys every grant of `sub`, whatever the client (the account is being deleted). */
+  revokeAllFor(sub: string): Promise<number>;
 }
 
 export const GRANT_REVOKER = Symbol.for('tessera.port.GrantRevoker');

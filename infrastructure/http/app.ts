@@ -40,6 +40,8 @@ export interface AppDeps {
   readonly readAfterWriteTimeoutMs?: number;
   /** The sign-in and consent pages at /interaction/… (createInteractionRouter). */
   readonly interactions?: Router;
+  /** The account page at /account (createAccountRouter). */
+  readonly account?: Router;
   /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
   readonly devOutbox?: DevOutbox;
   /** The user-data API for bearer tokens at /v1/users/… */
@@ -96,6 +98,7 @@ export function createApp(deps: AppDeps): TesseraApp {
   // Before any body parser: the provider reads its own (form-encoded) request bodies.
   app.use(deps.oidc.middleware());
   if (deps.interactions) app.use(deps.interactions);
+  if (deps.account) app.use(deps.account);
   if (deps.devOutbox) app.use(createDevOutboxRouter({ outbox: deps.devOutbox }));
 
   app.use(

@@ -296,6 +296,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       const outcome = await deps.signIn.checkPassword(
         s.interaction.uid,
         field(req.body, 'password').slice(0, 1024),
+        s,
       );
       if (outcome.ok) return finishLogin(req, res, { ...outcome, acr: '2' });
       switch (outcome.reason) {
@@ -303,6 +304,8 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
           return sendPage(res, 400, enterPasswordPage(s, s.t.errors.wrong_password(outcome.attemptsLeft)));
         case 'too_many_attempts':
           return refuse(req, res, 'access_denied', 'too many wrong passwords');
+        case 'account_locked':
+          return sendPage(res, 403, errorPage(s.locale, s.t.errors.account_locked));
         case 'no_step':
           return sendPage(res, 400, identifierPage(s, '', s.t.errors.expired));
       }

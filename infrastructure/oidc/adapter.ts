@@ -153,13 +153,19 @@ class EphemeralOidcAdapter implements Adapter {
 }
 
 const TAGGED_FIELDS = ['grantId', 'uid', 'userCode'] as const;
-/** Grants are also found by whose they are and for which client (only grants: tokens need not be). */
-const GRANT_TAGGED_FIELDS = [...TAGGED_FIELDS, 'accountId', 'clientId'] as const;
+/**
+ * Grants are also found by whose they are and for which client, sessions by whose they are (the
+ * account page lists them); tokens need not be.
+ */
+const MODEL_TAGGED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  Grant: [...TAGGED_FIELDS, 'accountId', 'clientId'],
+  Session: [...TAGGED_FIELDS, 'accountId'],
+};
 
 /** The secondary keys of a payload, as store tags. */
 function tagsOf(model: string, payload: AdapterPayload): Record<string, string> {
   const tags: Record<string, string> = {};
-  for (const tag of model === 'Grant' ? GRANT_TAGGED_FIELDS : TAGGED_FIELDS) {
+  for (const tag of MODEL_TAGGED_FIELDS[model] ?? TAGGED_FIELDS) {
     const value = payload[tag];
     if (typeof value === 'string' && value.length > 0) tags[tag] = value;
   }
@@ -176,14 +182,14 @@ function withConsumed(payload: AdapterPayload, consumedAt: number | null): Adapt
 }
 
 /**
- * The ids of the live grants `accountId` gave `clientId`, as stored by this adapter. Grants saved
+ * The ids of the live grants `accountId` gave `clientId` (any client when omitted), as stored by this adapter. Grants saved
  * before grants were tagged by account are not found here; they expire with their TTL.
  */
 export async function grantsOf(
   store: EphemeralStore,
   accountId: string,
-  clientId: string,
+  clientId?: string,
 ): Promise<string[]> {
   const entries = await store.findByTag<AdapterPayload>(oidcNamespace('Grant'), 'accountId', accountId);
-  return entries.filter((e) => e.value.clientId === clientId).map((e) => e.key);
+  return entries.filter((e) => clientId === undefined || e.value.clientId === clientId).map((e) => e.key);
 }

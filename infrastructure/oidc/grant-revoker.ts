@@ -22,7 +22,14 @@ export class OidcGrantRevoker implements GrantRevoker {
   }
 
   async revokeFor(sub: string, clientId: string): Promise<number> {
-    const ids = await grantsOf(this.store, sub, clientId);
+    return this.revoke(await grantsOf(this.store, sub, clientId));
+  }
+
+  async revokeAllFor(sub: string): Promise<number> {
+    return this.revoke(await grantsOf(this.store, sub));
+  }
+
+  private async revoke(ids: readonly string[]): Promise<number> {
     for (const grantId of ids) {
       await this.grants.destroy(grantId);
       await this.grants.revokeByGrantId(grantId);

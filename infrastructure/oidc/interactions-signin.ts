@@ -11,8 +11,12 @@
  *
  * When the relying party asks for acr "2" (`acr_values=2`, or an `acr` claim in the `claims`
  * parameter), the right code is not the end: the account's password is asked for as well. The
- * signed-in account waits for it in the store, and wrong passwords are counted per interaction.
+ * signed-in account waits for it in the store, and wrong passwords are counted twice: per
+ * interaction, and per account across interactions. Reaching the account's limit locks its sign-in
+ * for a while, recorded as a SignInLocked event on the User stream like a lockout for wrong codes,
+ * and a locked account is refused at the password step as at the code step.
  */
+import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
 import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
@@ -31,6 +35,7 @@ import type { UserCommands } from '../../application/user/user-commands.js';
 import type { UserQueries } from '../../application/user/user-queries.js';
 import { MessageDeliveryError } from '../../application/ports/message-sender.js';
 import { USERS_PROJECTION } from '../../projections/users.js';
+import { SystemClock } from '../clock.js';
 
 export const SIGNIN_STEP_NAMESPACE = 'signin-step';
 export const SIGNIN_PASSWORD_NAMESPACE = 'signin-password';
@@ -39,6 +44,29 @@ export const PASSWORD_ATTEMPTS_NAMESPACE = 'signin-password-attempts';
 export const MAX_PASSWORD_ATTEMPTS = 5;
 /** How long a signed-in account waits for its password (a person typing, not a session). */
 const PASSWORD_STEP_TTL_SECONDS = 600;
+
+/** Wrong passwords per account, across interactions, keyed by `sub`. */
+export const ACCOUNT_PASSWORD_FAILURES_NAMESPACE = 'signin-password-failures';
+/**
+ * Wrong passwords an account takes within ACCOUNT_PASSWORD_WINDOW_SECONDS before its sign-in is
+ * locked. Twice the per-interaction limit: a person who mistypes through one whole sign-in and
+ * tries again is not locked out, while someone who holds the phone but not the password gets no
+ * more than ten guesses before the account is locked and the lock is on record.
+ */
+export const MAX_ACCOUNT_PASSWORD_FAILURES = 10;
+/**
+ * The window the account's wrong passwords are counted in, from the first of them. An hour, like
+ * the window for wrong one-time codes, so someone who stays under the limit to avoid the lock gets
+ * fewer than ten guesses an hour.
+ */
+export const ACCOUNT_PASSWORD_WINDOW_SECONDS = 3600;
+/**
+ * How long the lock lasts. Fifteen minutes, like the first lockout for wrong codes: long enough
+ * to stop guessing, short enough that the owner is not shut out for long by someone else's tries.
+ */
+export const PASSWORD_LOCKOUT_SECONDS = 900;
+/** The reason a password lockout is recorded with on the account. */
+export const PASSWORD_LOCK_REASON = 'too_many_wrong_passwords';
 
 /**
  * How much the relying party wants acr "2": not at all, as a wish (`acr_values`, or a voluntary
@@ -99,6 +127,8 @@ export type PasswordOutcome =
   | { readonly ok: true; readonly sub: string; readonly amr: readonly string[]; readonly remember: boolean }
   | { readonly ok: false; readonly reason: 'wrong_password'; readonly attemptsLeft: number }
   | { readonly ok: false; readonly reason: 'too_many_attempts' }
+  /** The account's sign-in is locked; the password was not checked. */
+  | { readonly ok: false; readonly reason: 'account_locked' }
   | { readonly ok: false; readonly reason: 'no_step' };
 
 /** Going on without a password: acr "1" when that was only a wish, else refused. */
@@ -140,18 +170,24 @@ export type FinishOutcome =
 
 export interface SignInFlowDeps {
   readonly codes: Pick<OneTimeCodes, 'request' | 'verify' | 'policy'>;
-  readonly users: Pick<UserCommands, 'registerWithIdentifier' | 'verifyPassword'>;
+  readonly users: Pick<UserCommands, 'registerWithIdentifier' | 'verifyPassword' | 'lockSignIn'>;
   readonly accounts: Pick<UserQueries, 'getUser'>;
   readonly views: Pick<Views, 'waitFor'>;
   readonly store: EphemeralStore;
   readonly defaultCountry: CountryCode;
   readonly logger: Logger;
-  /** How long to wait for a new account to reach the read model (default 5000 ms). */
+  /** How long to wait for a new account or a lock to reach the read model (default 5000 ms). */
   readonly visibleTimeoutMs?: number;
+  /** Where a lockout's end is reckoned from (default the system clock). */
+  readonly clock?: Clock;
 }
 
 export class SignInFlow {
-  constructor(private readonly deps: SignInFlowDeps) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: SignInFlowDeps) {
+    this.clock = deps.clock ?? new SystemClock();
+  }
 
   /** Where a code for the pending step went, or null when there is none. */
   async pending(uid: string): Promise<{ readonly masked: string } | null> {
@@ -194,12 +230,7 @@ export class SignInFlow {
       { actor: { kind: 'system', id: 'sign-in' }, correlationId: context.correlationId },
       { locale: context.locale },
     );
-    if (registered.position !== null) {
-      await this.deps.views.waitFor(registered.position, {
-        projections: [USERS_PROJECTION],
-        timeoutMs: this.deps.visibleTimeoutMs ?? 5000,
-      });
-    }
+    await this.visible(registered.position);
     const user = await this.deps.accounts.getUser(registered.sub);
     if (user.signInLock !== null) return { ok: false, reason: 'account_locked' };
     this.deps.logger.info(
@@ -233,24 +264,50 @@ export class SignInFlow {
   }
 
   /**
-   * Checks the password of the waiting account. Each try is counted before the check, so parallel
-   * guesses cannot exceed the limit; the try after the last allowed one ends the step.
+   * Checks the password of the waiting account, unless its sign-in is locked. Each try is counted
+   * before the check, per interaction and per account, so parallel guesses cannot exceed either
+   * limit; the try after the last one an interaction allows ends the step, and the try that reaches
+   * the account's limit locks its sign-in as well. A right password clears the account's count.
    */
-  async checkPassword(uid: string, password: string): Promise<PasswordOutcome> {
+  async checkPassword(
+    uid: string,
+    password: string,
+    context: Pick<StepContext, 'correlationId'>,
+  ): Promise<PasswordOutcome> {
     const step = await this.pendingPassword(uid);
     if (!step) return { ok: false, reason: 'no_step' };
+    if ((await this.deps.accounts.getUser(step.sub)).signInLock !== null) {
+      await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
+      this.deps.logger.warn({ sub: step.sub }, 'password step of a locked account refused');
+      return { ok: false, reason: 'account_locked' };
+    }
     const tries = await this.deps.store.increment(
       PASSWORD_ATTEMPTS_NAMESPACE,
       uid,
       PASSWORD_STEP_TTL_SECONDS,
     );
     if (tries > MAX_PASSWORD_ATTEMPTS) return this.refuse(uid, step.sub);
+    const failures = await this.deps.store.increment(
+      ACCOUNT_PASSWORD_FAILURES_NAMESPACE,
+      step.sub,
+      ACCOUNT_PASSWORD_WINDOW_SECONDS,
+    );
+    if (failures > MAX_ACCOUNT_PASSWORD_FAILURES) return this.refuse(uid, step.sub);
     if (await this.deps.users.verifyPassword(step.sub, password)) {
       await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
+      await this.deps.store.delete(ACCOUNT_PASSWORD_FAILURES_NAMESPACE, step.sub);
       return { ok: true, sub: step.sub, amr: [...step.amr, 'pwd'], remember: step.remember };
     }
+    if (failures >= MAX_ACCOUNT_PASSWORD_FAILURES) {
+      await this.lockOut(step.sub, context.correlationId);
+      return this.refuse(uid, step.sub);
+    }
     if (tries >= MAX_PASSWORD_ATTEMPTS) return this.refuse(uid, step.sub);
-    return { ok: false, reason: 'wrong_password', attemptsLeft: MAX_PASSWORD_ATTEMPTS - tries };
+    return {
+      ok: false,
+      reason: 'wrong_password',
+      attemptsLeft: Math.min(MAX_PASSWORD_ATTEMPTS - tries, MAX_ACCOUNT_PASSWORD_FAILURES - failures),
+    };
   }
 
   /** Goes on with the code alone, allowed only for an account without a password and a mere wish. */
@@ -265,8 +322,39 @@ export class SignInFlow {
 
   private async refuse(uid: string, sub: string): Promise<PasswordOutcome> {
     await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
-    this.deps.logger.warn({ sub }, 'too many wrong passwords in one sign-in');
+    this.deps.logger.warn({ sub }, 'too many wrong passwords');
     return { ok: false, reason: 'too_many_attempts' };
+  }
+
+  /**
+   * Locks the account's sign-in for PASSWORD_LOCKOUT_SECONDS and waits until the read model shows
+   * the lock, so the next step of any interaction sees it. The count then starts afresh, so the
+   * account is usable again as soon as the lock ends. When recording fails the count is kept: it
+   * still refuses every further try until its window ends.
+   */
+  private async lockOut(sub: string, correlationId: string): Promise<void> {
+    const until = new Date(this.clock.now().getTime() + PASSWORD_LOCKOUT_SECONDS * 1000).toISOString();
+    try {
+      const locked = await this.deps.users.lockSignIn(
+        sub,
+        { reason: PASSWORD_LOCK_REASON, until },
+        { actor: { kind: 'system', id: 'sign-in' }, correlationId },
+      );
+      await this.visible(locked.position);
+      await this.deps.store.delete(ACCOUNT_PASSWORD_FAILURES_NAMESPACE, sub);
+      this.deps.logger.warn({ sub, until }, 'sign-in locked after too many wrong passwords');
+    } catch (err) {
+      this.deps.logger.error({ err, sub }, 'recording a password lockout failed');
+    }
+  }
+
+  /** Waits until the users read model has applied a write (bounded by `visibleTimeoutMs`). */
+  private async visible(position: number | null): Promise<void> {
+    if (position === null) return;
+    await this.deps.views.waitFor(position, {
+      projections: [USERS_PROJECTION],
+      timeoutMs: this.deps.visibleTimeoutMs ?? 5000,
+    });
   }
 
   private async send(uid: string, identifier: Identifier, context: StepContext): Promise<StartOutcome> {

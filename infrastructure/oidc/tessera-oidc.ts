@@ -15,6 +15,7 @@ import { originOf, type Page, pageCsp, renderPage } from '../http/pages/render.j
 import { errorPage, loggedOutPage, type LogoutForm, logoutPage } from '../http/pages/views.js';
 import type { Secrets } from '../secrets.js';
 import { createFindAccount, OIDC_CLAIMS } from './account-claims.js';
+import { ACCOUNT_CLIENT_ID, accountClientMetadata, isFirstPartyClient } from './account-client.js';
 import { createOidcAdapterFactory } from './adapter.js';
 import { createOidcProvider } from './provider.js';
 import { openTesseraSigningKeys } from './tessera-keys.js';
@@ -58,6 +59,8 @@ export interface TesseraOidcDeps {
    * how long prompt=none works.
    */
   readonly consents?: ConsentedScopes;
+  /** Told of every successful authorization, so the account page can show when a session was used. */
+  readonly sessions?: { recordUse(sessionUid: string, userAgent: string | undefined): Promise<void> };
 }
 
 /** The scopes a user has allowed a client, or null without an active consent. */
@@ -187,7 +190,15 @@ function loadGrantOrConsent(consents: ConsentedScopes | undefined): Configuratio
       if (grant !== undefined) return grant;
     }
     const accountId = oidc.account?.accountId;
-    if (consents === undefined || clientId === undefined || accountId === undefined) return undefined;
+    if (clientId === undefined || accountId === undefined) return undefined;
+    if (isFirstPartyClient(clientId)) {
+      // Tessera's own account page: nothing to consent to, it only learns who signed in.
+      const grant = new oidc.provider.Grant({ accountId, clientId });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
+    }
+    if (consents === undefined) return undefined;
     const scopes = await consents.consentedScopes(accountId, clientId);
     if (scopes === null || scopes.length === 0) return undefined;
     const grant = new oidc.provider.Grant({ accountId, clientId });
@@ -210,6 +221,7 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     adapter: createOidcAdapterFactory(deps.ephemeral),
     jwks: await keys.jwks(),
     findClient: async (clientId) => {
+      if (clientId === ACCOUNT_CLIENT_ID) return accountClientMetadata(deps.issuer);
       const client = await deps.clients.findForAuthorization(clientId);
       return client ? toClientMetadata(client) : undefined;
     },
@@ -221,6 +233,15 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     },
   });
   if (new URL(deps.issuer).protocol === 'https:') provider.proxy = true;
+  const sessions = deps.sessions;
+  if (sessions !== undefined) {
+    provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+      const uid = ctx.oidc.session?.uid;
+      // Best effort: a failed note must not fail the sign-in it describes.
+      if (uid !== undefined)
+        sessions.recordUse(uid, ctx.get('user-agent') || undefined).catch(() => undefined);
+    });
+  }
   return provider;
 }
 

@@ -25,6 +25,16 @@ const STYLE = [
   '.client img{width:48px;height:48px;object-fit:contain}',
   'ul.scopes{padding-left:1.25rem}',
   '.actions{display:flex;gap:.75rem;flex-wrap:wrap}',
+  'main.wide{max-width:44rem}',
+  'section{border-top:1px solid #ddd;margin-top:1.5rem}',
+  'h2{font-size:1.15rem;margin:1rem 0 .5rem}',
+  '.notice{border-left:4px solid #15803d;padding-left:.75rem}',
+  'ul.items{list-style:none;padding:0;margin:0}',
+  'ul.items>li{display:flex;justify-content:space-between;align-items:center;gap:.5rem;flex-wrap:wrap;padding:.5rem 0;border-bottom:1px solid #eee}',
+  'ul.items form{display:inline-flex;gap:.5rem}',
+  'ul.items button,button.small{margin-top:0;padding:.3rem .7rem;font-size:.9rem}',
+  'button.danger{background:#b00020;border-color:#b00020}',
+  'select{padding:.5rem;font-size:1rem}',
 ].join('');
 
 /** The only style a page may use; the CSP allows exactly this text. */
@@ -42,6 +52,8 @@ export interface Page {
   readonly formOrigins?: readonly string[];
   /** Origins images may come from (a client's logo). */
   readonly imageOrigins?: readonly string[];
+  /** A wider frame, for pages with lists (the account page). */
+  readonly wide?: boolean;
 }
 
 function sources(origins: readonly string[] | undefined): string {
@@ -66,7 +78,7 @@ export function renderPage(page: Page): string {
     `<!doctype html>\n<html lang="${page.locale}"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta name="robots" content="noindex"><title>${escapeHtml(page.title)} – Tessera</title>` +
-    `<style>${STYLE}</style></head><body><main>\n${page.body}\n</main></body></html>\n`
+    `<style>${STYLE}</style></head><body><main${page.wide === true ? ' class="wide"' : ''}>\n${page.body}\n</main></body></html>\n`
   );
 }
 

@@ -1,0 +1,232 @@
+/**
+ * Who is signed in to the account page. The page is a relying party of Tessera's own provider
+ * (account-client.ts): it sends the browser to the authorization endpoint with state and PKCE S256,
+ * and redeems the code in-process, straight from the provider's storage, checking what a token
+ * endpoint would (client, redirect URI, PKCE, expiry, single use). The code names the account,
+ * when it authenticated, and the provider session it came from.
+ *
+ * The account page then keeps its own session: a random id in an HttpOnly, SameSite=Lax cookie
+ * scoped to /account (Secure behind https), stored only as its SHA-256 digest. It lives while the
+ * provider session it came from lives: signing out anywhere, or ending that session from another
+ * device, ends it too.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type Provider from 'oidc-provider';
+import type { Clock } from '../../../application/ports/clock.js';
+import type { EphemeralStore } from '../../../application/ports/ephemeral-store.js';
+import type { UserSessions } from '../../../application/user/user-sessions.js';
+import {
+  ACCOUNT_CALLBACK_PATH,
+  ACCOUNT_CLIENT_ID,
+  ACCOUNT_PATH,
+  accountUrl,
+} from '../../oidc/account-client.js';
+import { OIDC_ROUTES } from '../../oidc/provider.js';
+
+export const ACCOUNT_COOKIE = 'tessera_account';
+export const ACCOUNT_LOGIN_COOKIE = 'tessera_account_login';
+const SESSION_NAMESPACE = 'account-session';
+const LOGIN_NAMESPACE = 'account-login';
+
+/** An account-page session never outlives this, whatever the provider session does. */
+export const ACCOUNT_SESSION_TTL_SECONDS = 12 * 3600;
+/** Time to come back from the sign-in pages. */
+const LOGIN_TTL_SECONDS = 15 * 60;
+
+export interface AccountSession {
+  /** The digest the session is stored under; binds the page's CSRF tokens. */
+  readonly key: string;
+  readonly sub: string;
+  /** The provider session the sign-in came from. */
+  readonly sessionUid: string;
+  /**
+   * Until when (epoch ms, the server's clock) the person counts as freshly authenticated: set only
+   * by a sign-in made with max_age=0, which the provider answers only after a new code (and
+   * password, if any) was entered. Null otherwise.
+   */
+  readonly freshUntil: number | null;
+  readonly acr: string | null;
+}
+
+interface PendingLogin {
+  readonly verifier: string;
+  readonly returnTo: string;
+  readonly reauthenticate: boolean;
+}
+
+/** How long a fresh sign-in allows sensitive acts (deleting the account). */
+export const FRESH_SIGN_IN_SECONDS = 5 * 60;
+
+export type CompleteOutcome =
+  | { readonly ok: true; readonly returnTo: string }
+  | { readonly ok: false; readonly reason: 'denied' | 'invalid' };
+
+const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
+const token = (): string => randomBytes(32).toString('base64url');
+
+/** Only the account page's own paths may be returned to. */
+export function safeReturnTo(value: unknown): string {
+  if (typeof value !== 'string') return ACCOUNT_PATH;
+  return /^\/account(\/[a-z-]*)?$/.test(value) ? value : ACCOUNT_PATH;
+}
+
+/** A cookie's value from the request's Cookie header. */
+export function readCookie(req: Request, name: string): string | null {
+  const header = req.get('cookie');
+  if (header === undefined) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : null;
+    }
+  }
+  return null;
+}
+
+export interface AccountSessionsDeps {
+  readonly store: EphemeralStore;
+  readonly sessions: Pick<UserSessions, 'isLive'>;
+  readonly clock: Clock;
+}
+
+export class AccountSessions {
+  constructor(private readonly deps: AccountSessionsDeps) {}
+
+  /**
+   * Starts a sign-in: remembers the PKCE verifier under a fresh state, binds the state to this
+   * browser with a short cookie, and returns the authorization URL. `reauthenticate` asks for a
+   * new sign-in even within a live session (max_age=0), for acts like deleting the account.
+   */
+  async begin(
+    res: Response,
+    issuer: string,
+    options: { readonly returnTo: string; readonly reauthenticate?: boolean; readonly uiLocales?: string },
+  ): Promise<string> {
+    const state = token();
+    const verifier = token();
+    const pending: PendingLogin = {
+      verifier,
+      returnTo: safeReturnTo(options.returnTo),
+      reauthenticate: options.reauthenticate === true,
+    };
+    await this.deps.store.set(LOGIN_NAMESPACE, digest(state), pending, { ttlSeconds: LOGIN_TTL_SECONDS });
+    this.setCookie(res, issuer, ACCOUNT_LOGIN_COOKIE, state, LOGIN_TTL_SECONDS);
+    const url = new URL(`${issuer}${OIDC_ROUTES.authorization}`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: accountUrl(issuer, ACCOUNT_CALLBACK_PATH),
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ...(options.reauthenticate === true ? { max_age: '0' } : {}),
+      ...(options.uiLocales !== undefined ? { ui_locales: options.uiLocales } : {}),
+    }).toString();
+    return url.href;
+  }
+
+  /**
+   * Finishes a sign-in at the callback: the state must be this browser's, the code the account
+   * client's, unexpired, unused and matching the verifier. Opens the account session.
+   */
+  async complete(req: Request, res: Response, provider: Provider): Promise<CompleteOutcome> {
+    const issuer = provider.issuer;
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    const cookieState = readCookie(req, ACCOUNT_LOGIN_COOKIE);
+    this.clearCookie(res, issuer, ACCOUNT_LOGIN_COOKIE);
+    if (cookieState === null || state !== cookieState) return { ok: false, reason: 'invalid' };
+    const login = await this.deps.store.get<PendingLogin>(LOGIN_NAMESPACE, digest(state));
+    if (login === null || !(await this.deps.store.consume(LOGIN_NAMESPACE, digest(state)))) {
+      return { ok: false, reason: 'invalid' };
+    }
+    if (typeof req.query.error === 'string') return { ok: false, reason: 'denied' };
+    const codeValue = typeof req.query.code === 'string' ? req.query.code : '';
+    if (codeValue.length === 0 || codeValue.length > 200) return { ok: false, reason: 'invalid' };
+
+    const code = await provider.AuthorizationCode.find(codeValue);
+    const challenge = createHash('sha256').update(login.value.verifier).digest('base64url');
+    if (
+      code === undefined ||
+      (code as unknown as { consumed?: number }).consumed !== undefined ||
+      code.clientId !== ACCOUNT_CLIENT_ID ||
+      code.redirectUri !== accountUrl(issuer, ACCOUNT_CALLBACK_PATH) ||
+      code.codeChallenge !== challenge ||
+      code.accountId === undefined ||
+      code.sessionUid === undefined
+    ) {
+      return { ok: false, reason: 'invalid' };
+    }
+    try {
+      await code.consume();
+    } catch {
+      return { ok: false, reason: 'invalid' };
+    }
+    const id = token();
+    const session: Omit<AccountSession, 'key'> = {
+      sub: code.accountId,
+      sessionUid: code.sessionUid,
+      freshUntil: login.value.reauthenticate
+        ? this.deps.clock.now().getTime() + FRESH_SIGN_IN_SECONDS * 1000
+        : null,
+      acr: code.acr ?? null,
+    };
+    await this.deps.store.set(SESSION_NAMESPACE, digest(id), session, {
+      ttlSeconds: ACCOUNT_SESSION_TTL_SECONDS,
+    });
+    this.setCookie(res, issuer, ACCOUNT_COOKIE, id, null);
+    return { ok: true, returnTo: login.value.returnTo };
+  }
+
+  /** The request's account session, while it and its provider session live. */
+  async current(req: Request): Promise<AccountSession | null> {
+    const id = readCookie(req, ACCOUNT_COOKIE);
+    if (id === null) return null;
+    const key = digest(id);
+    const entry = await this.deps.store.get<Omit<AccountSession, 'key'>>(SESSION_NAMESPACE, key);
+    if (entry === null) return null;
+    if (!(await this.deps.sessions.isLive(entry.value.sub, entry.value.sessionUid))) {
+      await this.deps.store.delete(SESSION_NAMESPACE, key);
+      return null;
+    }
+    return { key, ...entry.value };
+  }
+
+  /** Whether the person signed in again a moment ago (see freshUntil). */
+  isFresh(session: AccountSession): boolean {
+    return session.freshUntil !== null && this.deps.clock.now().getTime() <= session.freshUntil;
+  }
+
+  /** Ends the account session and forgets its cookie. */
+  async end(res: Response, issuer: string, session: AccountSession): Promise<void> {
+    await this.deps.store.delete(SESSION_NAMESPACE, session.key);
+    this.clearCookie(res, issuer, ACCOUNT_COOKIE);
+  }
+
+  private setCookie(
+    res: Response,
+    issuer: string,
+    name: string,
+    value: string,
+    maxAgeSeconds: number | null,
+  ) {
+    res.cookie(name, value, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: new URL(issuer).protocol === 'https:',
+      path: ACCOUNT_PATH,
+      ...(maxAgeSeconds === null ? {} : { maxAge: maxAgeSeconds * 1000 }),
+    });
+  }
+
+  private clearCookie(res: Response, issuer: string, name: string) {
+    res.clearCookie(name, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: new URL(issuer).protocol === 'https:',
+      path: ACCOUNT_PATH,
+    });
+  }
+}

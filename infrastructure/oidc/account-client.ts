@@ -1,0 +1,37 @@
+/**
+ * Tessera's own account page is a relying party of Tessera's provider, like any service, so it signs
+ * people in through the same pages, limits and sessions. It is a built-in client, not one of a
+ * provider's catalog clients: it asks only for `openid`, needs no consent (the page belongs to the
+ * person's own account), and its codes are redeemed in-process by the account page, never at the
+ * token endpoint (see infrastructure/http/account/account-session.ts).
+ */
+import type { ClientMetadata } from 'oidc-provider';
+
+/** Not a UUID, so it can never collide with a catalog client's id. */
+export const ACCOUNT_CLIENT_ID = 'tessera-account';
+
+/** Where the account page lives and where the provider sends its codes. */
+export const ACCOUNT_PATH = '/account';
+export const ACCOUNT_CALLBACK_PATH = '/account/callback';
+
+/** The account page's URL under an issuer (no trailing slash). */
+export const accountUrl = (issuer: string, path = ACCOUNT_PATH): string => `${issuer}${path}`;
+
+/**
+ * The account client's metadata. Public (no secret to keep) and therefore held to PKCE like every
+ * public client; codes only, no tokens.
+ */
+export function accountClientMetadata(issuer: string): ClientMetadata {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Tessera',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: [accountUrl(issuer, ACCOUNT_CALLBACK_PATH)],
+    post_logout_redirect_uris: [accountUrl(issuer)],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    scope: 'openid',
+  };
+}
+
+export const isFirstPartyClient = (clientId: string | undefined): boolean => clientId === ACCOUNT_CLIENT_ID;
