@@ -97,6 +97,7 @@ export async function startServer(
           consentedScopes: (sub, clientId) => container.get(ConsentQueries).currentScopes(sub, clientId),
         },
         sessions: container.get(OidcUserSessions),
+        logger,
       }),
     );
     logger.info(

@@ -4,7 +4,14 @@
  * only the claims the granted scopes (and the `claims` mapping below) allow, for the ID token and
  * for userinfo alike.
  */
-import type { Account, AccountClaims, Configuration, FindAccount } from 'oidc-provider';
+import {
+  type Account,
+  type AccountClaims,
+  type ClaimsParameter,
+  type Configuration,
+  errors,
+  type FindAccount,
+} from 'oidc-provider';
 import type { IdentifierView, UserQueries, UserView } from '../../application/user/user-queries.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 
@@ -23,6 +30,57 @@ export const OIDC_CLAIMS: NonNullable<Configuration['claims']> = {
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
 };
+
+/** The scope each scope-bound claim belongs to (`sub`, `acr` and `amr` to openid). */
+const CLAIM_SCOPES: ReadonlyMap<string, string> = new Map(
+  Object.entries(OIDC_CLAIMS).flatMap(([scope, claims]) =>
+    Array.isArray(claims) ? claims.map((claim: string) => [claim, scope] as const) : [],
+  ),
+);
+
+/**
+ * The claims of `claims` that `scope` (space-separated, the token's granted scopes) releases. A
+ * claim asked for with the `claims` parameter is released only within the granted scopes: the
+ * parameter can pick claims (say, phone_number into the ID token) but never widen what the person
+ * consented to.
+ */
+export function claimsWithinScope(claims: AccountClaims, scope: string): AccountClaims {
+  const granted = new Set(scope.split(' ').filter((s) => s.length > 0));
+  return Object.fromEntries(
+    Object.entries(claims).filter(([claim]) => {
+      const owner = CLAIM_SCOPES.get(claim);
+      return claim === 'sub' || (owner !== undefined && granted.has(owner));
+    }),
+  ) as AccountClaims;
+}
+
+/**
+ * The provider's check of the `claims` request parameter: the library's own shape check (each
+ * member null or an object), and a refusal of claims whose scope the client is not registered for,
+ * so a misconfigured relying party learns why instead of silently getting nothing.
+ */
+export async function assertClaimsParameter(
+  _ctx: unknown,
+  claims: ClaimsParameter,
+  client: { readonly scope?: string | undefined },
+): Promise<void> {
+  const allowed = new Set((client.scope ?? '').split(' '));
+  for (const container of ['userinfo', 'id_token'] as const) {
+    const members: unknown = claims[container];
+    if (members === undefined || members === null || typeof members !== 'object') continue;
+    for (const [claim, value] of Object.entries(members)) {
+      if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+        throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
+      }
+      const scope = CLAIM_SCOPES.get(claim);
+      if (scope !== undefined && scope !== 'openid' && !allowed.has(scope)) {
+        throw new errors.InvalidRequest(
+          `claims.${container}.${claim} needs the ${scope} scope, which this client is not registered for`,
+        );
+      }
+    }
+  }
+}
 
 /** The primary entry, else the first verified one, else the first; null when there is none. */
 function preferred(entries: readonly IdentifierView[]): IdentifierView | null {
@@ -56,6 +114,6 @@ export function createFindAccount(accounts: Pick<UserQueries, 'getUser'>): FindA
       throw err;
     }
     if (user.status !== 'active') return undefined;
-    return { accountId: sub, claims: () => userClaims(user) };
+    return { accountId: sub, claims: (_use, scope) => claimsWithinScope(userClaims(user), scope) };
   };
 }

@@ -6,6 +6,7 @@ import type { AuthorizationClient, ClientQueries } from '../../application/catal
 import { verifyClientSecret } from '../../application/catalog/client-secrets.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
+import type { Logger } from '../../application/ports/logger.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.js';
 import type { UserQueries } from '../../application/user/user-queries.js';
 import { KNOWN_SCOPES } from '../../domain/catalog/client-scopes.js';
@@ -14,7 +15,7 @@ import { chooseLocale, type Locale } from '../http/pages/i18n.js';
 import { originOf, type Page, pageCsp, renderPage } from '../http/pages/render.js';
 import { errorPage, loggedOutPage, type LogoutForm, logoutPage } from '../http/pages/views.js';
 import type { Secrets } from '../secrets.js';
-import { createFindAccount, OIDC_CLAIMS } from './account-claims.js';
+import { assertClaimsParameter, createFindAccount, OIDC_CLAIMS } from './account-claims.js';
 import { ACCOUNT_CLIENT_ID, accountClientMetadata, isFirstPartyClient } from './account-client.js';
 import { createOidcAdapterFactory } from './adapter.js';
 import { createOidcProvider } from './provider.js';
@@ -37,7 +38,10 @@ export function toClientMetadata(client: AuthorizationClient): ClientMetadata | 
     ...(client.logoUri !== null ? { logo_uri: client.logoUri } : {}),
     redirect_uris: [...client.redirectUris],
     post_logout_redirect_uris: [...client.postLogoutRedirectUris],
-    ...(client.backchannelLogoutUri !== null ? { backchannel_logout_uri: client.backchannelLogoutUri } : {}),
+    // With a sid in ID and logout tokens, a client can end the one session a logout is about.
+    ...(client.backchannelLogoutUri !== null
+      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
     grant_types: [...client.grantTypes],
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: client.scopes.join(' '),
@@ -59,6 +63,8 @@ export interface TesseraOidcDeps {
    * how long prompt=none works.
    */
   readonly consents?: ConsentedScopes;
+  /** Where failed back-channel logout notices are reported. */
+  readonly logger?: Logger;
   /** Told of every successful authorization, so the account page can show when a session was used. */
   readonly sessions?: { recordUse(sessionUid: string, userAgent: string | undefined): Promise<void> };
 }
@@ -108,7 +114,7 @@ export function userFacingConfiguration(
     },
     features: {
       // The `claims` parameter, so a client can make acr "2" an essential claim (interaction-router).
-      claimsParameter: { enabled: true },
+      claimsParameter: { enabled: true, assertClaimsParameter },
       rpInitiatedLogout: {
         logoutSource: (ctx, form) => {
           const redirect = originOf(ctx.oidc.params?.post_logout_redirect_uri);
@@ -233,6 +239,12 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
     },
   });
   if (new URL(deps.issuer).protocol === 'https:') provider.proxy = true;
+  provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId?: string }) => {
+    deps.logger?.warn(
+      { clientId: client?.clientId, err: err instanceof Error ? err.message : String(err) },
+      'back-channel logout notice failed',
+    );
+  });
   const sessions = deps.sessions;
   if (sessions !== undefined) {
     provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
