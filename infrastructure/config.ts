@@ -23,6 +23,7 @@ import { z } from 'zod';
  * | DEV_OUTBOX        | true embedded, false distributed | keep SMS and email in the development outbox (/dev/outbox) instead of sending them |
  * | SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN | (unset) | HTTP gateway that sends SMS (POST {to, text}, bearer token); both or neither |
  * | EMAIL_GATEWAY_URL, EMAIL_GATEWAY_TOKEN | (unset) | HTTP gateway that sends email (POST {to, subject, text, html}); both or neither |
+ * | SIGNING_KEY_ROTATION_DAYS | 90         | age at which the OpenID Connect signing key is replaced (the old one stays published until its tokens expire); 0 turns automatic rotation off |
  * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
@@ -56,6 +57,8 @@ export interface Config {
   readonly devOutbox: boolean;
   readonly smsGateway: Gateway | null;
   readonly emailGateway: Gateway | null;
+  /** Days after which the current signing key is replaced; 0: never automatically. */
+  readonly signingKeyRotationDays: number;
 }
 
 export interface Gateway {
@@ -125,6 +128,7 @@ const EnvSchema = z.object({
     }),
   ),
   READY_MAX_LAG: opt(Int(0, 1_000_000_000, 'a non-negative integer (events)')),
+  SIGNING_KEY_ROTATION_DAYS: opt(Int(0, 3650, 'a whole number of days from 0 (off) to 3650')),
   DEMO_SEED: opt(Bool),
   PUBLIC_URL: opt(
     z
@@ -244,6 +248,7 @@ export function loadConfig(
     adminToken: e.ADMIN_TOKEN ?? null,
     logLevel: e.LOG_LEVEL ?? 'info',
     readyMaxLag: e.READY_MAX_LAG ?? 100,
+    signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS ?? 90,
     demoSeed: e.DEMO_SEED ?? mode === 'embedded',
     publicUrl: e.PUBLIC_URL ?? null,
     secretKey: e.SECRET_KEY ?? null,

@@ -16,7 +16,9 @@ import { ConsentQueries } from '../application/consent/consent-queries.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EphemeralStore } from '../application/ports/ephemeral-store.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.js';
-import { createTesseraOidc, type OidcSlot } from './oidc/tessera-oidc.js';
+import type { OidcSlot } from './oidc/tessera-oidc.js';
+import { startTesseraOidc } from './oidc/oidc-lifecycle.js';
+import type { SigningKeyRotation } from './oidc/key-rotation.js';
 import { OidcUserSessions } from './oidc/user-sessions.js';
 import type { Secrets } from './secrets.js';
 
@@ -28,6 +30,8 @@ export interface RunningServer {
   /** The demo data, when DEMO_SEED is on. */
   readonly demo: DemoSeedResult | null;
   readonly container: Container;
+  /** The signing keys' upkeep (rotation, pruning, provider rebuilds); check() runs one now. */
+  readonly signingKeys: SigningKeyRotation;
   /** Stops accepting connections, lets running requests finish (bounded), stops projections, closes stores. */
   close(): Promise<void>;
 }
@@ -66,10 +70,12 @@ function closeServer(server: Server): Promise<void> {
  * Builds the container for the configured mode, starts the projections, seeds the demo data when
  * asked, and serves HTTP. The projections catch up in the background; /readyz says when they have.
  */
-export async function startServer(
-  config: Config,
-  overrides: ContainerOverrides = {},
-): Promise<RunningServer> {
+export interface ServerOverrides extends ContainerOverrides {
+  /** How often the signing keys are checked (default SIGNING_KEY_CHECK_INTERVAL_MS). */
+  readonly signingKeyCheckIntervalMs?: number;
+}
+
+export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const container = await buildContainer(config, overrides);
   const logger = container.get<Logger>(TOKENS.Logger);
   const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
@@ -83,8 +89,8 @@ export async function startServer(
     const port = await listen(server, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
     const issuer = config.publicUrl ?? url;
-    container.get<OidcSlot>(TOKENS.OidcSlot).set(
-      await createTesseraOidc({
+    const oidc = await startTesseraOidc(
+      {
         issuer,
         ephemeral: container.get<EphemeralStore>(TOKENS.EphemeralStore),
         readModels: container.get<ReadModelStore>(TOKENS.ReadModelStore),
@@ -98,7 +104,15 @@ export async function startServer(
         },
         sessions: container.get(OidcUserSessions),
         logger,
-      }),
+      },
+      container.get<OidcSlot>(TOKENS.OidcSlot),
+      {
+        rotateAfterDays: config.signingKeyRotationDays,
+        logger,
+        ...(overrides.signingKeyCheckIntervalMs === undefined
+          ? {}
+          : { checkIntervalMs: overrides.signingKeyCheckIntervalMs }),
+      },
     );
     logger.info(
       { mode: config.mode, url, issuer, dataDir: config.mode === 'embedded' ? config.dataDir : undefined },
@@ -112,8 +126,10 @@ export async function startServer(
       adminToken: container.get<AdminToken>(TOKENS.AdminToken),
       demo,
       container,
+      signingKeys: oidc.signingKeys,
       close() {
         closing ??= (async () => {
+          oidc.stop();
           await closeServer(running);
           await disposeContainer(container);
           logger.info({}, 'stopped');

@@ -6,7 +6,8 @@ export const KEYS_USAGE = `Usage:
   tessera keys rotate   make a new current key; the old one stays published until its tokens expire
   tessera keys prune    delete retiring keys past their end
 
-A running server reads its keys when it starts: restart it after a rotation.
+Running servers check their keys every minute: they sign with a new key within a minute of a
+rotation, and rotate by themselves once a key is SIGNING_KEY_ROTATION_DAYS old (default 90).
 `;
 
 /** A mistake in the command line itself; the message includes the usage text. */
@@ -39,7 +40,7 @@ export async function keysCommand(
       out.write(`New current key${current.length > 1 ? 's' : ''}:\n`);
       for (const key of current) out.write(line(key));
       out.write(
-        'Restart running servers to sign with it; the previous key stays in the JWKS until its tokens expire.\n',
+        'Running servers sign with it within a minute; the previous key stays in the JWKS until its tokens expire.\n',
       );
       return;
     }

@@ -39,7 +39,9 @@ describe('CLI: keys list / rotate / prune', function () {
     const [first] = await keys.ensureCurrent();
 
     await keysCommand(keys, ['rotate'], out);
-    expect(out.text).to.include('New current key').and.include('Restart running servers');
+    expect(out.text)
+      .to.include('New current key')
+      .and.include('Running servers sign with it within a minute');
     const listed = await keys.list();
     expect(listed.map((k) => k.status)).to.deep.equal(['current', 'retiring']);
     expect(listed[1]!.kid).to.equal(first!.kid);
