@@ -15,6 +15,8 @@ const USAGE = `Usage: tessera <command>
 Commands:
   serve                     Start the HTTP server (default). Embedded mode keeps data in DATA_DIR (./data).
   rebuild [projection...]   Rebuild read models from the event log (all when none are named).
+  providers add|list ...    Register or list service providers.
+  products add|list|price|retire ...  Manage a provider's catalog (products help for options).
   clients add|list ...      Register or list a provider's OAuth clients (clients help for options).
   keys list|rotate|prune    Manage the OpenID Connect signing keys.
   help                      Show this help.
@@ -103,6 +105,46 @@ async function clients(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function catalog(config: Config, noun: 'providers' | 'products', args: string[]): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { catalogCommand, CATALOG_USAGE }, { TOKENS }, cq, cc] =
+    await Promise.all([
+      import('./container.js'),
+      import('./cli/catalog-command.js'),
+      import('./tokens.js'),
+      import('../application/catalog/catalog-queries.js'),
+      import('../application/catalog/catalog-commands.js'),
+    ]);
+  if (args.length === 0 || args[0] === 'help') {
+    process.stdout.write(CATALOG_USAGE);
+    return;
+  }
+  const container = await buildContainer({
+    ...config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+  });
+  try {
+    const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+    await runner.start();
+    const events = container.get<EventStore>(TOKENS.EventStore);
+    const caughtUp = async () => {
+      if (!(await runner.waitFor(await events.headPosition(), { timeoutMs: 60_000 }))) {
+        throw new Error('read models did not catch up');
+      }
+    };
+    await caughtUp();
+    await catalogCommand(
+      { commands: container.get(cc.CatalogCommands), queries: container.get(cq.CatalogQueries) },
+      noun,
+      args,
+      process.stdout,
+    );
+    // The projections hold what was just written before the process ends.
+    await caughtUp();
+  } finally {
+    await disposeContainer(container);
+  }
+}
+
 async function keys(config: Config, args: string[]): Promise<void> {
   const [{ buildContainer, disposeContainer }, { keysCommand }, { openTesseraSigningKeys }, { TOKENS }] =
     await Promise.all([
@@ -135,7 +177,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!['serve', 'rebuild', 'clients', 'keys'].includes(command)) {
+  if (!['serve', 'rebuild', 'clients', 'keys', 'providers', 'products'].includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -146,6 +188,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return null;
     }
     if (command === 'clients') await clients(config, args);
+    else if (command === 'providers' || command === 'products') await catalog(config, command, args);
     else if (command === 'keys') await keys(config, args);
     else await rebuild(config, args);
     return 0;
