@@ -287,6 +287,9 @@ describe('OAuthClient decider', () => {
         'id.user.read',
         'id.user.write',
         'id.user.right.read',
+        'id.user.right.use',
+        'id.user.right.write',
+        'events.read',
         'payment.transactions.write',
       ]);
     });
