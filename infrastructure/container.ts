@@ -6,6 +6,8 @@ import { catalogEvents } from '../domain/catalog/events.js';
 import { clientEvents } from '../domain/catalog/client-events.js';
 import { userEvents } from '../domain/user/events.js';
 import { consentEvents } from '../domain/consent/events.js';
+import { rightEvents } from '../domain/right/events.js';
+import { subscriptionEvents } from '../domain/subscription/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -30,6 +32,31 @@ import { catalogProjection } from '../projections/catalog.js';
 import { clientsProjection } from '../projections/clients.js';
 import { usersProjection } from '../projections/users.js';
 import { consentsProjection } from '../projections/consents.js';
+import { rightsProjection } from '../projections/rights.js';
+import { subscriptionsProjection } from '../projections/subscriptions.js';
+import { RightCommands } from '../application/right/right-commands.js';
+import { RightQueries } from '../application/right/right-queries.js';
+import { AccessExplainer } from '../application/right/access-explainer.js';
+import { RIGHT_ISSUER, type RightIssuer } from '../application/right/right-issuer.js';
+import { SubscriptionCommands } from '../application/subscription/subscription-commands.js';
+import { SubscriptionQueries } from '../application/subscription/subscription-queries.js';
+import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
+import { EntitlementTokenSigner } from './oidc/entitlement-tokens.js';
+import { openTesseraSigningKeys } from './oidc/tessera-keys.js';
+import { cachedProviderOf } from './http/caller.js';
+import { buildTesseraOpenApi } from './http/openapi/index.js';
+import { PACKAGE_VERSION } from './version.js';
+import { combineSources } from '../application/feed/feed-mapper.js';
+import { rightsFeedSource, subscriptionsFeedSource } from '../application/feed/rights-feed.js';
+import { EventQueue } from '../application/feed/event-queue.js';
+import { WebhookService } from '../application/feed/webhooks.js';
+import { ProviderFeed } from '../application/feed/provider-feed.js';
+import { WebhookWorker } from '../application/feed/webhook-worker.js';
+import type { ProviderFeedStore } from '../application/ports/provider-feed-store.js';
+import { AesWebhookSecretSealer } from './feed/webhook-secret-sealer.js';
+import { bearerAuth, bearerToken } from './http/bearer-auth.js';
+import { HttpProblem } from './http/problem.js';
+import { DomainError } from '../domain/kernel/decider.js';
 import { SystemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -57,7 +84,14 @@ import { AccountSessions } from './http/account/account-session.js';
 import { createAccountRouter } from './http/account/account-router.js';
 
 /** Every event type Tessera writes or reads. */
-export const ALL_EVENTS = [...catalogEvents, ...clientEvents, ...userEvents, ...consentEvents];
+export const ALL_EVENTS = [
+  ...catalogEvents,
+  ...clientEvents,
+  ...userEvents,
+  ...consentEvents,
+  ...rightEvents,
+  ...subscriptionEvents,
+];
 
 /** Every read model, in the order the runner starts them. */
 export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
@@ -65,6 +99,8 @@ export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   clientsProjection,
   usersProjection,
   consentsProjection,
+  rightsProjection,
+  subscriptionsProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
@@ -140,6 +176,40 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind<UserSessions>(USER_SESSIONS).toConstantValue(userSessions);
   container.bind(OidcUserSessions).toConstantValue(userSessions);
   container.bind(AccountDeletion).toSelf();
+  container.bind(RightCommands).toSelf();
+  container.bind<RightIssuer>(RIGHT_ISSUER).toService(RightCommands);
+  container.bind(RightQueries).toSelf();
+  container.bind(AccessExplainer).toSelf();
+  container.bind(SubscriptionCommands).toSelf();
+  container.bind(SubscriptionQueries).toSelf();
+  container.bind(SubscriptionScheduler).toSelf();
+
+  // The providers' change feed: a queue per provider and signed webhooks, each a process manager
+  // with its own checkpoint (started only by the server, see server.ts).
+  const feedSource = combineSources(
+    rightsFeedSource(stores.eventStore),
+    subscriptionsFeedSource(stores.eventStore),
+  );
+  const webhookSealer = AesWebhookSecretSealer.fromSecrets(secrets);
+  container.bind<ProviderFeedStore>(TOKENS.ProviderFeedStore).toConstantValue(stores.feed);
+  container.bind(EventQueue).toConstantValue(new EventQueue(stores.feed, clock));
+  container.bind(WebhookService).toConstantValue(
+    new WebhookService({
+      feed: stores.feed,
+      sealer: webhookSealer,
+      clock,
+      store: stores.eventStore,
+      source: feedSource,
+    }),
+  );
+  container
+    .bind(ProviderFeed)
+    .toConstantValue(
+      new ProviderFeed({ store: stores.eventStore, feed: stores.feed, source: feedSource, clock, logger }),
+    );
+  container
+    .bind(WebhookWorker)
+    .toConstantValue(new WebhookWorker({ feed: stores.feed, sealer: webhookSealer, clock, logger }));
 
   // Each channel goes to its HTTP gateway when one is configured, else to the development outbox
   // (shown at /dev/outbox); the configuration guarantees one of the two.
@@ -182,6 +252,18 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
       }),
   );
 
+  const tokenVerifier = new OidcTokenVerifier(() => oidcSlot.peek());
+  // Entitlement tokens are signed with the OpenID Connect keys, opened on first use.
+  let signingKeys: ReturnType<typeof openTesseraSigningKeys> | null = null;
+  const lazySigningKeys = {
+    jwks: async () =>
+      (
+        await (signingKeys ??= openTesseraSigningKeys({ readModels: stores.readModels, clock, secrets }))
+      ).jwks(),
+  };
+  const providerOf = cachedProviderOf((clientId) =>
+    container.get(ClientQueries).findForAuthorization(clientId),
+  );
   container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
     const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
     const eventStore = ctx.get<EventStore>(TOKENS.EventStore);
@@ -221,10 +303,58 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
           ? {}
           : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),
       }),
+      feed: {
+        queue: ctx.get(EventQueue),
+        webhooks: ctx.get(WebhookService),
+        resolveProvider: async (req, res) => {
+          await new Promise<void>((resolve, reject) => {
+            const auth = bearerAuth(tokenVerifier, { anyOf: ['events.read'] });
+            Promise.resolve(auth(req, res, (err?: unknown) => (err ? reject(err) : resolve()))).catch(reject);
+          });
+          const token = bearerToken(res);
+          if (token.sub !== null) {
+            throw new HttpProblem(
+              403,
+              'client_token_required',
+              "The change feed is for a provider's backend (client_credentials).",
+            );
+          }
+          const providerId = await providerOf(token.clientId);
+          if (providerId === null)
+            throw new HttpProblem(401, 'invalid_token', 'The access token belongs to no active client.');
+          return providerId;
+        },
+        providerExists: async (providerId) => {
+          try {
+            await ctx.get(CatalogQueries).getProvider(providerId);
+            return true;
+          } catch (err) {
+            if (err instanceof DomainError && err.kind === 'not_found') return false;
+            throw err;
+          }
+        },
+      },
+      openApi: buildTesseraOpenApi({
+        version: PACKAGE_VERSION,
+        ...(config.publicUrl === null ? {} : { issuer: config.publicUrl }),
+      }),
+      rightsApi: {
+        rights: {
+          commands: ctx.get(RightCommands),
+          queries: ctx.get(RightQueries),
+          explainer: ctx.get(AccessExplainer),
+          entitlements: new EntitlementTokenSigner(lazySigningKeys, clock),
+          issuer: () => oidcSlot.provider().issuer,
+        },
+        subscriptions: { commands: ctx.get(SubscriptionCommands), queries: ctx.get(SubscriptionQueries) },
+        verifier: tokenVerifier,
+        providerOf,
+        clock,
+      },
       userApi: {
         users: ctx.get(UserCommands),
         queries: ctx.get(UserQueries),
-        verifier: new OidcTokenVerifier(() => oidcSlot.peek()),
+        verifier: tokenVerifier,
         codes: ctx.get(OneTimeCodes),
         defaultCountry: config.defaultPhoneCountry,
         consentedScopes: (sub, clientId) => ctx.get(ConsentQueries).consentedScopes(sub, clientId),
@@ -240,11 +370,15 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
 
 /** Stops the projections and closes the stores a container opened. */
 export async function disposeContainer(container: Container): Promise<void> {
+  await container.get(SubscriptionScheduler).stop();
+  await container.get(WebhookWorker).stop();
+  await container.get(ProviderFeed).stop();
   const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
   await runner.stop();
   // The MongoDB read-model store owns the client the vault and ephemeral store share: close it last
   // but for the event store.
   const closables = [
+    container.get<ProviderFeedStore>(TOKENS.ProviderFeedStore),
     container.get<PersonalDataVault>(PERSONAL_DATA_VAULT),
     container.get<EphemeralStore>(TOKENS.EphemeralStore),
     container.get<ReadModelStore>(TOKENS.ReadModelStore),

@@ -8,7 +8,8 @@ export type SecretPurpose =
   | 'oidc-cookies'
   | 'one-time-codes'
   | 'personal-data-key-wrapping'
-  | 'signing-key-sealing';
+  | 'signing-key-sealing'
+  | 'webhook-signing';
 
 export const SECRET_KEY_FILE = 'secret-key';
 

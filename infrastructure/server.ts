@@ -20,6 +20,9 @@ import type { OidcSlot } from './oidc/tessera-oidc.js';
 import { startTesseraOidc } from './oidc/oidc-lifecycle.js';
 import type { SigningKeyRotation } from './oidc/key-rotation.js';
 import { OidcUserSessions } from './oidc/user-sessions.js';
+import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
+import { ProviderFeed } from '../application/feed/provider-feed.js';
+import { WebhookWorker } from '../application/feed/webhook-worker.js';
 import type { Secrets } from './secrets.js';
 
 export interface RunningServer {
@@ -70,7 +73,12 @@ function closeServer(server: Server): Promise<void> {
  * Builds the container for the configured mode, starts the projections, seeds the demo data when
  * asked, and serves HTTP. The projections catch up in the background; /readyz says when they have.
  */
+/** How often due subscription transitions (renewals, trial ends, expiries) are looked for. */
+export const SUBSCRIPTION_TICK_MS = 5000;
+
 export interface ServerOverrides extends ContainerOverrides {
+  /** How often the subscription scheduler ticks (default SUBSCRIPTION_TICK_MS). */
+  readonly subscriptionTickMs?: number;
   /** How often the signing keys are checked (default SIGNING_KEY_CHECK_INTERVAL_MS). */
   readonly signingKeyCheckIntervalMs?: number;
 }
@@ -84,6 +92,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     // Seeding needs only the write side; the projections pick the events up once started.
     const demo = config.demoSeed ? await seedDemo(container.get(CatalogCommands)) : null;
     await runner.start();
+    container.get(SubscriptionScheduler).start(overrides.subscriptionTickMs ?? SUBSCRIPTION_TICK_MS);
+    await container.get(ProviderFeed).start();
+    container.get(WebhookWorker).start();
     const { app } = container.get<TesseraApp>(TOKENS.HttpApp);
     server = createServer(app);
     const port = await listen(server, config.port, config.host);

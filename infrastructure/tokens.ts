@@ -14,4 +14,5 @@ export const TOKENS = {
   HttpApp: Symbol.for('tessera.HttpApp'),
   Secrets: Symbol.for('tessera.Secrets'),
   OidcSlot: Symbol.for('tessera.OidcSlot'),
+  ProviderFeedStore: Symbol.for('tessera.ProviderFeedStore'),
 } as const;

@@ -52,6 +52,12 @@ export class CatalogQueries {
     return doc;
   }
 
+  /** The provider's product with this SKU (retired ones too: their SKU stays theirs), or null. */
+  async findProductBySku(providerId: string, sku: string): Promise<ProductDoc | null> {
+    const page = await this.products().find({ where: { providerId, sku }, limit: 1 });
+    return page.items[0] ?? null;
+  }
+
   /** A provider's products in the order they were added, optionally only one kind. */
   async listProducts(providerId: string, request: ProductListRequest = {}): Promise<Page<ProductDoc>> {
     await this.getProvider(providerId);

@@ -4,6 +4,7 @@ import { connectMongo } from '../mongo/connect.js';
 import { MongoReadModelStore } from '../readmodels/mongo-read-model-store.js';
 import { MongoEphemeralStore } from '../ephemeral/mongo-ephemeral-store.js';
 import { openMongoVault } from '../vault/mongo-vault.js';
+import { MongoProviderFeedStore } from '../feed/mongo-provider-feed-store.js';
 import { closeAll, type StoreContext, type Stores } from './stores.js';
 
 /** A server named by a setting could not be reached or used at start-up. */
@@ -42,7 +43,9 @@ export async function openDistributedStores(config: Config, context: StoreContex
     const vault = await openMongoVault(db, {
       masterKey: context.secrets.derive('personal-data-key-wrapping'),
     });
-    return { eventStore, readModels, ephemeral, vault };
+    // Shares the read-model store's client, which that store closes.
+    const feed = await MongoProviderFeedStore.open(db);
+    return { eventStore, readModels, ephemeral, vault, feed };
   } catch (err) {
     await closeAll([readModels, eventStore]);
     throw err;

@@ -5,6 +5,7 @@ import { SqliteEventStore } from '../eventstore/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../readmodels/sqlite-read-model-store.js';
 import { SqliteEphemeralStore } from '../ephemeral/sqlite-ephemeral-store.js';
 import { openSqliteVault } from '../vault/sqlite-vault.js';
+import { SqliteProviderFeedStore } from '../feed/sqlite-provider-feed-store.js';
 import { closeAll, type StoreContext, type Stores } from './stores.js';
 
 /**
@@ -32,7 +33,8 @@ export async function openEmbeddedStores(config: Config, context: StoreContext):
       file: join(config.dataDir, 'vault.db'),
       masterKey: context.secrets.derive('personal-data-key-wrapping'),
     });
-    return { eventStore, readModels, ephemeral, vault };
+    const feed = SqliteProviderFeedStore.open({ file: join(config.dataDir, 'feed.db') });
+    return { eventStore, readModels, ephemeral, vault, feed };
   } catch (err) {
     await closeAll([ephemeral, readModels, eventStore]);
     throw err;

@@ -3,6 +3,7 @@ import type { EphemeralStore } from '../../application/ports/ephemeral-store.js'
 import type { EventStore } from '../../application/ports/event-store.js';
 import type { PersonalDataVault } from '../../application/ports/personal-data-vault.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.js';
+import type { ProviderFeedStore } from '../../application/ports/provider-feed-store.js';
 import type { Secrets } from '../secrets.js';
 import type { EventRegistry } from '../../domain/kernel/registry.js';
 
@@ -13,6 +14,8 @@ export interface Stores {
   readonly ephemeral: EphemeralStore;
   /** Per-user keys for personal data, kept outside the event log (crypto-shredding). */
   readonly vault: PersonalDataVault;
+  /** Providers' change feed: queues, webhook deliveries and the feed's checkpoints. */
+  readonly feed: ProviderFeedStore;
 }
 
 export interface StoreContext {

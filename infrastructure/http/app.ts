@@ -20,6 +20,14 @@ import { observeRequests, rememberMount } from './observe.js';
 import { HttpProblem } from './problem.js';
 import { createReadAfterWrite } from './read-after-write.js';
 import { noStore, securityHeaders } from './security-headers.js';
+import type { Clock } from '../../application/ports/clock.js';
+import type { TokenVerifier } from '../../application/ports/token-verifier.js';
+import type { ProviderOfClient } from './caller.js';
+import { createRightsRouter, type RightsRouterDeps } from './rights-router.js';
+import { createSubscriptionsRouter, type SubscriptionsRouterDeps } from './subscriptions-router.js';
+import { createOpenApiRouter, type OpenApiDocument } from './openapi/index.js';
+import { createEventQueueRouter, type EventQueueRouterDeps } from './event-queue-router.js';
+import { createWebhooksRouter, type WebhooksRouterDeps } from './webhooks-router.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -44,6 +52,19 @@ export interface AppDeps {
   readonly account?: Router;
   /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
   readonly devOutbox?: DevOutbox;
+  /** Rights, access checks, entitlements and subscriptions at /v1/… for providers and users. */
+  readonly rightsApi?: {
+    readonly rights: Pick<RightsRouterDeps, 'commands' | 'queries' | 'explainer' | 'entitlements' | 'issuer'>;
+    readonly subscriptions: Pick<SubscriptionsRouterDeps, 'commands' | 'queries'>;
+    readonly verifier: TokenVerifier;
+    readonly providerOf: ProviderOfClient;
+    readonly clock: Clock;
+  };
+  /** The providers' change feed: /v1/events/… for backends, webhook settings in the admin API. */
+  readonly feed?: Pick<EventQueueRouterDeps, 'queue' | 'resolveProvider'> &
+    Pick<WebhooksRouterDeps, 'webhooks' | 'providerExists'>;
+  /** The OpenAPI document, served at /openapi.json and /docs. */
+  readonly openApi?: OpenApiDocument;
   /** The user-data API for bearer tokens at /v1/users/… */
   readonly userApi?: Omit<UsersRouterDeps, 'views' | 'awaitMinPosition' | 'writeVisibleTimeoutMs'>;
 }
@@ -122,7 +143,41 @@ export function createApp(deps: AppDeps): TesseraApp {
       awaitMinPosition,
       writeVisibleTimeoutMs: timeoutMs,
     }),
+    ...(deps.feed
+      ? [createWebhooksRouter({ webhooks: deps.feed.webhooks, providerExists: deps.feed.providerExists })]
+      : []),
   );
+
+  if (deps.feed) {
+    app.use(
+      '/v1',
+      rememberMount(),
+      requireJsonBody(),
+      createEventQueueRouter({ queue: deps.feed.queue, resolveProvider: deps.feed.resolveProvider }),
+    );
+  }
+
+  if (deps.openApi) app.use(createOpenApiRouter({ document: deps.openApi }));
+
+  if (deps.rightsApi) {
+    const api = deps.rightsApi;
+    const shared = {
+      verifier: api.verifier,
+      providerOf: api.providerOf,
+      views: deps.views,
+      awaitMinPosition,
+      writeVisibleTimeoutMs: timeoutMs,
+    };
+    app.use(
+      '/v1',
+      rememberMount(),
+      noStore(),
+      requireJsonBody(),
+      express.json({ limit: '256kb', type: ['application/json', 'application/*+json'] }),
+      createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
+      createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
+    );
+  }
 
   if (deps.userApi) {
     app.use(

@@ -32,7 +32,14 @@ describe('loadConfig', () => {
       devOutbox: true,
       smsGateway: null,
       emailGateway: null,
+      signingKeyRotationDays: 90,
     });
+  });
+
+  it('reads the signing key rotation period, 0 meaning never, and names a bad one', () => {
+    expect(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '30' }).signingKeyRotationDays).to.equal(30);
+    expect(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '0' }).signingKeyRotationDays).to.equal(0);
+    expect(() => loadConfig({ SIGNING_KEY_ROTATION_DAYS: 'monthly' })).to.throw(/SIGNING_KEY_ROTATION_DAYS/);
   });
 
   it('reads every variable', () => {

@@ -35,6 +35,11 @@ const STYLE = [
   'ul.items button,button.small{margin-top:0;padding:.3rem .7rem;font-size:.9rem}',
   'button.danger{background:#b00020;border-color:#b00020}',
   'select{padding:.5rem;font-size:1rem}',
+  'article.op{border-top:1px solid #eee;margin-top:1rem}',
+  'article.op h3{font-size:1rem;margin:.75rem 0 .25rem;overflow-wrap:anywhere}',
+  '.method{text-transform:uppercase;font-weight:700;margin-right:.5rem;color:#1d4ed8}',
+  'code{background:#f1f1f4;padding:0 .2rem;border-radius:3px;font-size:.9em;overflow-wrap:anywhere}',
+  'ul.schema{padding-left:1.1rem;margin:.25rem 0}',
 ].join('');
 
 /** The only style a page may use; the CSP allows exactly this text. */

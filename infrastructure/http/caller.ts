@@ -1,0 +1,78 @@
+/**
+ * Who is calling a provider-facing route. Rights, subscriptions, access checks and the change feed
+ * are answered for a service provider: the provider is the one the calling client belongs to, so a
+ * provider's backend (a client_credentials token) sees only what it granted, for its own SKUs. A
+ * user's own token (a sub) may read that user's rights where a route allows it.
+ */
+import type { RequestHandler, Response } from 'express';
+import { bearerAuth, bearerToken, type ScopeRequirement } from './bearer-auth.js';
+import type { TokenVerifier } from '../../application/ports/token-verifier.js';
+import { HttpProblem } from './problem.js';
+
+export interface Caller {
+  readonly clientId: string;
+  /** The provider the calling client belongs to. */
+  readonly providerId: string;
+  /** The user a user token acts for; null for a provider's backend (client_credentials). */
+  readonly sub: string | null;
+  readonly scopes: readonly string[];
+}
+
+/** The provider of a client, or null when the client is unknown or disabled. */
+export type ProviderOfClient = (clientId: string) => Promise<string | null>;
+
+const CALLER_KEY = 'caller';
+
+/**
+ * bearerAuth, then the calling client's provider. A token whose client no longer belongs to an
+ * active provider is refused like an invalid token.
+ */
+export function callerAuth(
+  verifier: TokenVerifier,
+  providerOf: ProviderOfClient,
+  anyOf: readonly ScopeRequirement[],
+): RequestHandler[] {
+  return [
+    bearerAuth(verifier, { anyOf }),
+    async (_req, res, next) => {
+      const token = bearerToken(res);
+      const providerId = await providerOf(token.clientId);
+      if (providerId === null) {
+        throw new HttpProblem(401, 'invalid_token', 'The access token belongs to no active client.', {
+          headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
+        });
+      }
+      const caller: Caller = { clientId: token.clientId, providerId, sub: token.sub, scopes: token.scopes };
+      res.locals[CALLER_KEY] = caller;
+      next();
+    },
+  ];
+}
+
+export function caller(res: Response): Caller {
+  const found = res.locals[CALLER_KEY] as Caller | undefined;
+  if (!found) throw new Error('No caller: callerAuth must run before this handler');
+  return found;
+}
+
+/**
+ * The provider of a client, remembered for a minute: every provider-facing request needs it, and a
+ * client never moves to another provider (a disabled client's tokens are refused by the verifier).
+ */
+export function cachedProviderOf(
+  lookup: (clientId: string) => Promise<{ readonly providerId: string; readonly status: string } | null>,
+  ttlMs = 60_000,
+  max = 10_000,
+): ProviderOfClient {
+  const cache = new Map<string, { readonly providerId: string | null; readonly at: number }>();
+  return async (clientId) => {
+    const now = Date.now();
+    const hit = cache.get(clientId);
+    if (hit !== undefined && now - hit.at < ttlMs) return hit.providerId;
+    const client = await lookup(clientId);
+    const providerId = client !== null && client.status === 'active' ? client.providerId : null;
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(clientId, { providerId, at: now });
+    return providerId;
+  };
+}

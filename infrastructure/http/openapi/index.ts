@@ -1,0 +1,85 @@
+import { CATALOG_API } from './catalog-api.js';
+import { CLIENTS_API } from './clients-api.js';
+import { FEED_API } from './feed-api.js';
+import { generateOpenApi, type OpenApiDocument } from './generate.js';
+import type { RouteDoc } from './registry.js';
+import { RIGHTS_API } from './rights-api.js';
+import { SUBSCRIPTIONS_API } from './subscriptions-api.js';
+import { USERS_API } from './users-api.js';
+
+export { createOpenApiRouter, type OpenApiRouterOptions } from './router.js';
+export { generateOpenApi, type OpenApiDocument } from './generate.js';
+export * from './registry.js';
+
+/**
+ * Every documented route of the service-provider API (`/v1`) and the admin API (`/admin/v1`). A
+ * router module adds its `*-api.ts` list here; the completeness test fails on any route the Express
+ * app serves under those prefixes that is missing from this list (and on any listed route it does
+ * not serve).
+ */
+export const TESSERA_API_ROUTES: readonly RouteDoc[] = [
+  ...USERS_API,
+  ...RIGHTS_API,
+  ...SUBSCRIPTIONS_API,
+  ...FEED_API,
+  ...CATALOG_API,
+  ...CLIENTS_API,
+];
+
+/** Said of every provider-facing tag: what isolates one provider's data from another's. */
+const PROVIDER_SCOPED =
+  'Everything is answered for the provider of the calling client: a provider only ever sees its own ' +
+  'rights and subscriptions, and anything else (another provider’s, or one that does not exist) is ' +
+  'the same 404. A user’s own token (`id.user.right.read`) reads that user’s data at the provider ' +
+  'of the client it was issued to, with `me` in place of `{sub}`; changes are for the provider’s ' +
+  'backend (a client_credentials token).';
+
+const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  Users:
+    'The user-data API: a signed-in user’s own account (user tokens), and users who consented to a ' +
+    'provider’s client (client_credentials tokens).',
+  Rights:
+    'Rights: a user’s entitlement to one of the provider’s SKUs for an interval (granted, extended, ' +
+    'suspended, reactivated, terminated, used). ' +
+    PROVIDER_SCOPED,
+  Access:
+    'Access checks (may this user use this SKU?), their explanation, and signed entitlement tokens ' +
+    'for offline checks. ' +
+    PROVIDER_SCOPED,
+  Subscriptions:
+    'Subscriptions to the provider’s plans; each period issues a right (see Rights). ' + PROVIDER_SCOPED,
+  'Change feed':
+    'The provider’s changes (rights and subscriptions), pulled from its own queue by its backend ' +
+    '(a client_credentials token with `events.read`): lease, handle, acknowledge. A provider only ' +
+    'ever sees its own messages; anything else is 404. The same changes can be pushed to a webhook.',
+  'Admin: webhooks':
+    'Providers’ webhook endpoints, their delivery log and replays. Deliveries are signed with the ' +
+    'endpoint’s secret (`Tessera-Signature`). Admin token only.',
+  'Admin: catalog': 'Service providers and their products (SKUs). Admin token only.',
+  'Admin: clients': 'OAuth/OpenID Connect clients of the service providers. Admin token only.',
+};
+
+export interface TesseraOpenApiOptions {
+  /** The API version shown in `info.version` (the package version). */
+  readonly version: string;
+  /** The public base URL (ISSUER); makes the discovery link and `servers` absolute. */
+  readonly issuer?: string;
+  /** Routes to document; defaults to TESSERA_API_ROUTES. */
+  readonly routes?: readonly RouteDoc[];
+}
+
+/** The OpenAPI 3.1 document of Tessera's HTTP APIs. Throws if any route cannot be documented. */
+export function buildTesseraOpenApi(options: TesseraOpenApiOptions): OpenApiDocument {
+  return generateOpenApi({
+    title: 'Tessera API',
+    version: options.version,
+    description:
+      'Identity, entitlement and payment APIs of Tessera. Errors are RFC 9457 problem documents ' +
+      '(`application/problem+json`) with a stable `code` and, for invalid input, `errors` with each ' +
+      'field’s path. Writes return their log position in `Tessera-Position`; reads accept ' +
+      '`?minPosition=` to see them.',
+    ...(options.issuer ? { issuer: options.issuer, servers: [options.issuer] } : {}),
+    tags: TAG_DESCRIPTIONS,
+    routes: options.routes ?? TESSERA_API_ROUTES,
+  });
+}

@@ -1,0 +1,334 @@
+/**
+ * The rights API for providers (client_credentials tokens) and for a user's own token:
+ *
+ *   POST /users/{sub}/rights                      grant (id.user.right.write; Idempotency-Key)
+ *   POST /rights/batch                            grant many, reported one by one
+ *   GET  /users/{sub}/rights[?active=now|<instant>&sku=]   (id.user.right.read)
+ *   GET  /users/{sub}/rights/{rightId}
+ *   POST /users/{sub}/rights/{rightId}/extend|suspend|reactivate|terminate   (id.user.right.write)
+ *   POST /users/{sub}/rights/{rightId}/usage      (id.user.right.use)
+ *   GET  /users/{sub}/access?sku=&at=             → { allowed, rightId, validUntil, reason }
+ *   POST /access/batch                            many checks, many users
+ *   GET  /users/{sub}/access/explain?sku=         the answer and the events behind it
+ *   GET  /users/{sub}/entitlements                a signed entitlement token (JWT) for offline checks
+ *
+ * Everything is scoped to the calling client's provider: another provider's right is a 404, never
+ * a leak. A user's own token (with id.user.right.read) reads that user's rights at the provider of
+ * the client it was issued to, under their own sub or `me`; writes are for providers' backends.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Clock } from '../../application/ports/clock.js';
+import type { Views } from '../../application/ports/views.js';
+import type { AccessExplainer } from '../../application/right/access-explainer.js';
+import type { RightCommands } from '../../application/right/right-commands.js';
+import type { RightQueries } from '../../application/right/right-queries.js';
+import type { TokenVerifier } from '../../application/ports/token-verifier.js';
+import { DomainError } from '../../domain/kernel/decider.js';
+import { normaliseInstant } from '../../domain/right/values.js';
+import { RIGHTS_PROJECTION } from '../../projections/rights.js';
+import type { EntitlementTokenSigner } from '../oidc/entitlement-tokens.js';
+import { idempotencyKey } from './admin-writes.js';
+import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
+import { HttpProblem } from './problem.js';
+import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import {
+  AccessBatchBody,
+  AccessQuery,
+  ExtendBody,
+  GrantBatchBody,
+  GrantBody,
+  instantOf,
+  ReasonBody,
+  RightParams,
+  RightsQuery,
+  toAccessResource,
+  toRightResource,
+} from './rights-resources.js';
+import { parseInput } from './validation.js';
+import { requestContext } from './context.js';
+
+export interface RightsRouterDeps {
+  readonly commands: RightCommands;
+  readonly queries: RightQueries;
+  readonly explainer: AccessExplainer;
+  readonly entitlements: EntitlementTokenSigner;
+  /** The OpenID Connect issuer (entitlement tokens' `iss`), known once the server listens. */
+  readonly issuer: () => string;
+  readonly verifier: TokenVerifier;
+  readonly providerOf: ProviderOfClient;
+  readonly clock: Clock;
+  readonly views: Pick<Views, 'waitFor'>;
+  readonly awaitMinPosition: AwaitMinPosition;
+  readonly writeVisibleTimeoutMs: number;
+}
+
+const READ = ['id.user.right.read'];
+const WRITE = ['id.user.right.write'];
+const USE = ['id.user.right.use', 'id.user.right.write'];
+const PROJECTIONS = [RIGHTS_PROJECTION];
+
+/** The user a path names: a UUID, or `me` for a user token's own sub. */
+function pathUser(req: Request, who: Caller): string {
+  const raw = String(req.params.sub);
+  if (raw === 'me') {
+    if (who.sub === null) {
+      throw new HttpProblem(
+        400,
+        'user_required',
+        '`me` names the user of a user token; name the user by sub.',
+      );
+    }
+    return who.sub;
+  }
+  const { sub } = parseInput(RightParams.pick({ sub: true }), { sub: raw }, 'params');
+  // A user's token reads only its own user; a provider's backend any user (scoped to its rights).
+  if (who.sub !== null && who.sub !== sub)
+    throw new DomainError('not_found', 'right_not_found', 'No such right.');
+  return sub;
+}
+
+function backendOnly(who: Caller): void {
+  if (who.sub !== null) {
+    throw new HttpProblem(
+      403,
+      'client_token_required',
+      "Changing rights is for a provider's backend with a client_credentials token.",
+    );
+  }
+}
+
+const context = (res: Response, who: Caller) => ({
+  actor: { kind: 'client' as const, id: who.clientId },
+  correlationId: requestContext(res).correlationId,
+});
+
+export function createRightsRouter(deps: RightsRouterDeps): Router {
+  const router = Router();
+  const auth = (anyOf: readonly string[]) => callerAuth(deps.verifier, deps.providerOf, anyOf);
+
+  /** The right named by the path, as the caller may see it: its provider's and its user's. */
+  async function pathRight(req: Request, who: Caller) {
+    const sub = pathUser(req, who);
+    const { rightId } = parseInput(
+      RightParams.pick({ rightId: true }),
+      { rightId: req.params.rightId },
+      'params',
+    );
+    const right = await deps.queries.get(who.providerId, rightId);
+    if (right.sub !== sub) throw new DomainError('not_found', 'right_not_found', 'No such right.');
+    return right;
+  }
+
+  /** Answers a write with the right as readers will see it (or 202 while the projection catches up). */
+  async function answerWrite(
+    res: Response,
+    who: Caller,
+    rightId: string,
+    position: number | null,
+    status = 200,
+  ) {
+    setPosition(res, position);
+    const visible =
+      position === null ||
+      (await deps.views.waitFor(position, {
+        timeoutMs: deps.writeVisibleTimeoutMs,
+        projections: PROJECTIONS,
+      }));
+    if (!visible) {
+      res.status(202).json({ rightId, position });
+      return;
+    }
+    res.status(status).json(toRightResource(await deps.queries.get(who.providerId, rightId)));
+  }
+
+  router.post('/users/:sub/rights', ...auth(WRITE), async (req, res) => {
+    const who = caller(res);
+    backendOnly(who);
+    const sub = pathUser(req, who);
+    const body = parseInput(GrantBody, req.body, 'body');
+    const key = idempotencyKey(req);
+    const result = await deps.commands.grant(
+      {
+        sub,
+        providerId: who.providerId,
+        sku: body.sku,
+        grantor: { kind: 'provider', id: who.clientId },
+        ...(body.validFrom === undefined ? {} : { validFrom: normaliseInstant(body.validFrom)! }),
+        ...(body.validUntil === undefined
+          ? {}
+          : { validUntil: body.validUntil === null ? null : normaliseInstant(body.validUntil)! }),
+        ...(body.payload === undefined ? {} : { payload: body.payload }),
+      },
+      context(res, who),
+      key === undefined ? {} : { idempotencyKey: key },
+    );
+    res.setHeader('Location', `/v1/users/${sub}/rights/${result.rightId}`);
+    if (!result.created) res.setHeader('Idempotent-Replayed', 'true');
+    await answerWrite(res, who, result.rightId, result.position, 201);
+  });
+
+  router.post('/rights/batch', ...auth(WRITE), async (req, res) => {
+    const who = caller(res);
+    backendOnly(who);
+    const body = parseInput(GrantBatchBody, req.body, 'body');
+    const items = await deps.commands.grantMany(
+      body.rights.map((r) => ({
+        sub: r.sub,
+        providerId: who.providerId,
+        sku: r.sku,
+        grantor: { kind: 'provider' as const, id: who.clientId },
+        ...(r.validFrom === undefined ? {} : { validFrom: normaliseInstant(r.validFrom)! }),
+        ...(r.validUntil === undefined
+          ? {}
+          : { validUntil: r.validUntil === null ? null : normaliseInstant(r.validUntil)! }),
+        ...(r.payload === undefined ? {} : { payload: r.payload }),
+      })),
+      context(res, who),
+    );
+    const positions = items.flatMap((i) => (i.ok && i.result.position !== null ? [i.result.position] : []));
+    if (positions.length > 0) {
+      const last = Math.max(...positions);
+      setPosition(res, last);
+      await deps.views.waitFor(last, { timeoutMs: deps.writeVisibleTimeoutMs, projections: PROJECTIONS });
+    }
+    res.status(200).json({
+      results: items.map((item) =>
+        item.ok
+          ? { index: item.index, status: item.result.created ? 201 : 200, rightId: item.result.rightId }
+          : { index: item.index, status: statusOf(item.error.kind), error: item.error },
+      ),
+    });
+  });
+
+  router.get('/users/:sub/rights', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    const sub = pathUser(req, who);
+    const query = parseInput(RightsQuery, req.query, 'query');
+    await deps.awaitMinPosition(req, PROJECTIONS);
+    const at = query.active === undefined ? undefined : instantOf(query.active, deps.clock.now());
+    const rights = await deps.queries.listForUser(sub, {
+      providerId: who.providerId,
+      ...(at === undefined ? {} : { activeAt: at }),
+      ...(query.sku === undefined ? {} : { sku: query.sku }),
+    });
+    res.json({ rights: rights.map(toRightResource) });
+  });
+
+  router.get('/users/:sub/rights/:rightId', ...auth(READ), async (req, res) => {
+    await deps.awaitMinPosition(req, PROJECTIONS);
+    res.json(toRightResource(await pathRight(req, caller(res))));
+  });
+
+  const change = (
+    path: string,
+    scopes: readonly string[],
+    run: (who: Caller, rightId: string, body: unknown, res: Response) => Promise<{ position: number | null }>,
+  ) =>
+    router.post(`/users/:sub/rights/:rightId/${path}`, ...auth(scopes), async (req, res) => {
+      const who = caller(res);
+      backendOnly(who);
+      const right = await pathRight(req, who);
+      const result = await run(who, right.id, req.body ?? {}, res);
+      await answerWrite(res, who, right.id, result.position);
+    });
+
+  change('extend', WRITE, (who, rightId, body, res) => {
+    const input = parseInput(ExtendBody, body, 'body');
+    return deps.commands.extend(
+      who.providerId,
+      rightId,
+      'validUntil' in input ? { validUntil: normaliseInstant(input.validUntil)! } : { by: input.by },
+      context(res, who),
+    );
+  });
+  change('suspend', WRITE, (who, rightId, body, res) =>
+    deps.commands.suspend(
+      who.providerId,
+      rightId,
+      parseInput(ReasonBody, body, 'body').reason,
+      context(res, who),
+    ),
+  );
+  change('reactivate', WRITE, (who, rightId, body, res) => {
+    parseInput(ReasonBody, body, 'body');
+    return deps.commands.reactivate(who.providerId, rightId, context(res, who));
+  });
+  change('terminate', WRITE, (who, rightId, body, res) =>
+    deps.commands.terminate(
+      who.providerId,
+      rightId,
+      parseInput(ReasonBody, body, 'body').reason,
+      context(res, who),
+    ),
+  );
+  change('usage', USE, (who, rightId, _body, res) =>
+    deps.commands.recordUsage(who.providerId, rightId, context(res, who)),
+  );
+
+  router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    const sub = pathUser(req, who);
+    const query = parseInput(AccessQuery, req.query, 'query');
+    const at = instantOf(query.at, deps.clock.now());
+    const answer = await deps.queries.access(sub, who.providerId, query.sku, at);
+    res.json(toAccessResource(sub, query.sku, answer, at));
+  });
+
+  router.post('/access/batch', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    backendOnly(who);
+    const body = parseInput(AccessBatchBody, req.body, 'body');
+    const at = body.at === undefined ? deps.clock.now() : new Date(body.at);
+    const results = await Promise.all(
+      body.checks.map(async (c) =>
+        toAccessResource(c.sub, c.sku, await deps.queries.access(c.sub, who.providerId, c.sku, at), at),
+      ),
+    );
+    res.json({ at: at.toISOString(), results });
+  });
+
+  router.get('/users/:sub/access/explain', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    backendOnly(who);
+    const sub = pathUser(req, who);
+    const { sku } = parseInput(AccessQuery.pick({ sku: true }), req.query, 'query');
+    const explanation = await deps.explainer.explain(sub, who.providerId, sku, deps.clock.now());
+    res.json({
+      ...explanation,
+      rights: explanation.rights.map((r) => ({ right: toRightResource(r.right), events: r.events })),
+    });
+  });
+
+  router.get('/users/:sub/entitlements', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    const sub = pathUser(req, who);
+    const now = deps.clock.now();
+    const active = await deps.queries.listForUser(sub, { providerId: who.providerId, activeAt: now });
+    const entitlements = active.map((r) => ({ sku: r.sku, rightId: r.id, validUntil: r.validUntil }));
+    const signed = await deps.entitlements.sign({
+      issuer: deps.issuer(),
+      audience: who.clientId,
+      sub,
+      providerId: who.providerId,
+      entitlements,
+    });
+    res.json({
+      token: signed.token,
+      expiresAt: new Date(signed.expiresAt * 1000).toISOString(),
+      entitlements,
+    });
+  });
+
+  return router;
+}
+
+function statusOf(kind: string): number {
+  switch (kind) {
+    case 'not_found':
+      return 404;
+    case 'conflict':
+      return 409;
+    default:
+      return 422;
+  }
+}
