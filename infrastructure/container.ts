@@ -44,6 +44,7 @@ import { SubscriptionScheduler } from '../application/subscription/subscription-
 import { EntitlementTokenSigner } from './oidc/entitlement-tokens.js';
 import { openTesseraSigningKeys } from './oidc/tessera-keys.js';
 import { cachedProviderOf } from './http/caller.js';
+import { CachingTokenVerifier } from './http/token-cache.js';
 import { buildTesseraOpenApi } from './http/openapi/index.js';
 import { PACKAGE_VERSION } from './version.js';
 import { combineSources } from '../application/feed/feed-mapper.js';
@@ -164,7 +165,15 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind(ClientQueries).toSelf();
   container.bind(UserCommands).toSelf();
   container.bind(UserQueries).toSelf();
-  container.bind<GrantRevoker>(GRANT_REVOKER).toConstantValue(new OidcGrantRevoker(stores.ephemeral));
+  // Verified tokens are remembered for a few seconds; every revocation in this process clears them.
+  const tokenVerifier = new CachingTokenVerifier(new OidcTokenVerifier(() => oidcSlot.peek()), () =>
+    clock.now().getTime(),
+  );
+  const tokensRevoked = () => tokenVerifier.clear();
+  container.bind(CachingTokenVerifier).toConstantValue(tokenVerifier);
+  container
+    .bind<GrantRevoker>(GRANT_REVOKER)
+    .toConstantValue(new OidcGrantRevoker(stores.ephemeral, tokensRevoked));
   container.bind(ConsentCommands).toSelf();
   container.bind(ConsentQueries).toSelf();
   const userSessions = new OidcUserSessions({
@@ -172,6 +181,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
     provider: () => oidcSlot.peek(),
     clock,
     logger: container.get<Logger>(TOKENS.Logger),
+    onRevoke: tokensRevoked,
   });
   container.bind<UserSessions>(USER_SESSIONS).toConstantValue(userSessions);
   container.bind(OidcUserSessions).toConstantValue(userSessions);
@@ -252,7 +262,6 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
       }),
   );
 
-  const tokenVerifier = new OidcTokenVerifier(() => oidcSlot.peek());
   // Entitlement tokens are signed with the OpenID Connect keys, opened on first use.
   let signingKeys: ReturnType<typeof openTesseraSigningKeys> | null = null;
   const lazySigningKeys = {
@@ -334,6 +343,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
           }
         },
       },
+      onClientChanged: tokensRevoked,
       openApi: buildTesseraOpenApi({
         version: PACKAGE_VERSION,
         ...(config.publicUrl === null ? {} : { issuer: config.publicUrl }),

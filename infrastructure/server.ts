@@ -20,6 +20,7 @@ import type { OidcSlot } from './oidc/tessera-oidc.js';
 import { startTesseraOidc } from './oidc/oidc-lifecycle.js';
 import type { SigningKeyRotation } from './oidc/key-rotation.js';
 import { OidcUserSessions } from './oidc/user-sessions.js';
+import { CachingTokenVerifier } from './http/token-cache.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
@@ -114,6 +115,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
           consentedScopes: (sub, clientId) => container.get(ConsentQueries).currentScopes(sub, clientId),
         },
         sessions: container.get(OidcUserSessions),
+        onTokensRevoked: () => container.get(CachingTokenVerifier).clear(),
         logger,
       },
       container.get<OidcSlot>(TOKENS.OidcSlot),

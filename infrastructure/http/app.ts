@@ -48,6 +48,8 @@ export interface AppDeps {
   readonly readAfterWriteTimeoutMs?: number;
   /** The sign-in and consent pages at /interaction/… (createInteractionRouter). */
   readonly interactions?: Router;
+  /** Told after an admin disabled a client or replaced its secret. */
+  readonly onClientChanged?: () => void;
   /** The account page at /account (createAccountRouter). */
   readonly account?: Router;
   /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
@@ -72,6 +74,17 @@ export interface AppDeps {
 export interface TesseraApp {
   readonly app: Express;
   readonly metrics: HttpMetrics;
+}
+
+/**
+ * Runs `handler` only for paths under one of `prefixes`: routers that define their own full paths
+ * (pages, platform endpoints) are skipped without walking their routes on every API request.
+ */
+function only(prefixes: readonly string[], handler: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (prefixes.some((p) => req.path.startsWith(p))) return handler(req, res, next);
+    next();
+  };
 }
 
 /** Request bodies must be JSON; anything else is refused before it is read. */
@@ -114,13 +127,18 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.use(observeRequests(metrics));
   app.use(securityHeaders());
 
-  app.use(platformRouter({ projections: deps.projections, metrics, readyMaxLag: deps.readyMaxLag }));
+  app.use(
+    only(
+      ['/healthz', '/readyz', '/metrics'],
+      platformRouter({ projections: deps.projections, metrics, readyMaxLag: deps.readyMaxLag }),
+    ),
+  );
 
   // Before any body parser: the provider reads its own (form-encoded) request bodies.
   app.use(deps.oidc.middleware());
-  if (deps.interactions) app.use(deps.interactions);
-  if (deps.account) app.use(deps.account);
-  if (deps.devOutbox) app.use(createDevOutboxRouter({ outbox: deps.devOutbox }));
+  if (deps.interactions) app.use(only(['/interaction/'], deps.interactions));
+  if (deps.account) app.use(only(['/account'], deps.account));
+  if (deps.devOutbox) app.use(only(['/dev/'], createDevOutboxRouter({ outbox: deps.devOutbox })));
 
   app.use(
     '/admin/v1',
@@ -137,6 +155,7 @@ export function createApp(deps: AppDeps): TesseraApp {
       writeVisibleTimeoutMs: timeoutMs,
     }),
     createClientsRouter({
+      ...(deps.onClientChanged ? { onClientChanged: deps.onClientChanged } : {}),
       commands: deps.clientCommands,
       queries: deps.clientQueries,
       views: deps.views,
@@ -157,7 +176,8 @@ export function createApp(deps: AppDeps): TesseraApp {
     );
   }
 
-  if (deps.openApi) app.use(createOpenApiRouter({ document: deps.openApi }));
+  if (deps.openApi)
+    app.use(only(['/openapi.json', '/docs'], createOpenApiRouter({ document: deps.openApi })));
 
   if (deps.rightsApi) {
     const api = deps.rightsApi;

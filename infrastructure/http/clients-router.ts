@@ -26,6 +26,8 @@ export interface ClientsRouterDeps {
   readonly awaitMinPosition: AwaitMinPosition;
   /** How long a write waits for its projection before answering 202 instead of the resource. */
   readonly writeVisibleTimeoutMs: number;
+  /** Told after a client was disabled or its secret replaced (clears caches of verified tokens). */
+  readonly onClientChanged?: () => void;
 }
 
 const PROJECTIONS = [CLIENTS_PROJECTION];
@@ -116,12 +118,15 @@ export function createClientsRouter(deps: ClientsRouterDeps): Router {
     parseInput(EmptyBody, req.body ?? {}, 'body');
     const result = await commands.rotateSecret(clientId, adminContext(res));
     await respondWritten(res, 200, result, secretBody(res, result));
+    deps.onClientChanged?.();
   });
 
   router.post('/clients/:clientId/disable', async (req, res) => {
     const { clientId } = parseInput(ClientIdParams, req.params, 'params');
     const body = parseInput(DisableClientBody, req.body ?? {}, 'body');
     await respondWritten(res, 200, await commands.disableClient(clientId, body.reason, adminContext(res)));
+    // The client's tokens stop working now, not when a cached verification runs out.
+    deps.onClientChanged?.();
   });
 
   router.post('/clients/:clientId/enable', async (req, res) => {

@@ -62,6 +62,11 @@ export interface RightsRouterDeps {
   readonly writeVisibleTimeoutMs: number;
 }
 
+// Built once: a zod schema compiles its fast path on first use, so none is made per request.
+const SubParam = RightParams.pick({ sub: true });
+const RightIdParam = RightParams.pick({ rightId: true });
+const SkuQuery = AccessQuery.pick({ sku: true });
+
 const READ = ['id.user.right.read'];
 const WRITE = ['id.user.right.write'];
 const USE = ['id.user.right.use', 'id.user.right.write'];
@@ -80,7 +85,7 @@ function pathUser(req: Request, who: Caller): string {
     }
     return who.sub;
   }
-  const { sub } = parseInput(RightParams.pick({ sub: true }), { sub: raw }, 'params');
+  const { sub } = parseInput(SubParam, { sub: raw }, 'params');
   // A user's token reads only its own user; a provider's backend any user (scoped to its rights).
   if (who.sub !== null && who.sub !== sub)
     throw new DomainError('not_found', 'right_not_found', 'No such right.');
@@ -109,11 +114,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
   /** The right named by the path, as the caller may see it: its provider's and its user's. */
   async function pathRight(req: Request, who: Caller) {
     const sub = pathUser(req, who);
-    const { rightId } = parseInput(
-      RightParams.pick({ rightId: true }),
-      { rightId: req.params.rightId },
-      'params',
-    );
+    const { rightId } = parseInput(RightIdParam, { rightId: req.params.rightId }, 'params');
     const right = await deps.queries.get(who.providerId, rightId);
     if (right.sub !== sub) throw new DomainError('not_found', 'right_not_found', 'No such right.');
     return right;
@@ -291,7 +292,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     const who = caller(res);
     backendOnly(who);
     const sub = pathUser(req, who);
-    const { sku } = parseInput(AccessQuery.pick({ sku: true }), req.query, 'query');
+    const { sku } = parseInput(SkuQuery, req.query, 'query');
     const explanation = await deps.explainer.explain(sub, who.providerId, sku, deps.clock.now());
     res.json({
       ...explanation,

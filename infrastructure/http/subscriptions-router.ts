@@ -73,6 +73,11 @@ export interface SubscriptionsRouterDeps {
   readonly writeVisibleTimeoutMs: number;
 }
 
+// Built once: a zod schema compiles its fast path on first use, so none is made per request.
+const SubParam = SubscriptionParams.pick({ sub: true });
+const SubscriptionIdParam = SubscriptionParams.pick({ subscriptionId: true });
+const EmptyBody = z.strictObject({});
+
 const READ = ['id.user.right.read'];
 const WRITE = ['id.user.right.write'];
 const PROJECTIONS = [SUBSCRIPTIONS_PROJECTION];
@@ -80,7 +85,7 @@ const PROJECTIONS = [SUBSCRIPTIONS_PROJECTION];
 function pathUser(req: Request, who: Caller): string {
   const raw = String(req.params.sub);
   if (raw === 'me' && who.sub !== null) return who.sub;
-  const { sub } = parseInput(SubscriptionParams.pick({ sub: true }), { sub: raw }, 'params');
+  const { sub } = parseInput(SubParam, { sub: raw }, 'params');
   if (who.sub !== null && who.sub !== sub) {
     throw new DomainError('not_found', 'subscription_not_found', 'No such subscription.');
   }
@@ -109,7 +114,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
   async function pathSubscription(req: Request, who: Caller): Promise<SubscriptionDoc> {
     const sub = pathUser(req, who);
     const { subscriptionId } = parseInput(
-      SubscriptionParams.pick({ subscriptionId: true }),
+      SubscriptionIdParam,
       { subscriptionId: req.params.subscriptionId },
       'params',
     );
@@ -187,7 +192,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
     );
   });
   action('resume', (who, id, body, res) => {
-    parseInput(SuspendSubscriptionBody.pick({}), body, 'body');
+    parseInput(EmptyBody, body, 'body');
     return deps.commands.resume(who.providerId, id, context(res, who));
   });
   action('suspend', (who, id, body, res) =>
@@ -199,7 +204,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
     ),
   );
   action('reactivate', (who, id, body, res) => {
-    parseInput(SuspendSubscriptionBody.pick({}), body, 'body');
+    parseInput(EmptyBody, body, 'body');
     return deps.commands.reactivate(who.providerId, id, context(res, who));
   });
   action('plan', (who, id, body, res) =>

@@ -52,7 +52,15 @@ export interface OidcAdapterOptions {
    * so the grace never makes an expired token valid. Default 0.
    */
   readonly graceSeconds?: number;
+  /**
+   * Called after a token or grant is destroyed or a grant revoked through this adapter, so caches
+   * of verified tokens (CachingTokenVerifier) forget what may no longer be valid.
+   */
+  readonly onRevoke?: () => void;
 }
+
+/** Models whose destruction ends access: a cached verification of them must be forgotten. */
+const ACCESS_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'Grant']);
 
 /** What oidc-provider's `adapter` option accepts: a factory called once per model name. */
 export type OidcAdapterFactory = (model: string) => Adapter;
@@ -73,7 +81,8 @@ export function createOidcAdapterFactory(
   if (!Number.isFinite(grace) || grace < 0) {
     throw new RangeError(`graceSeconds must be a non-negative number, got ${String(grace)}`);
   }
-  return (model) => new EphemeralOidcAdapter(store, model, defaultTtl, grace);
+  const onRevoke = options.onRevoke ?? (() => undefined);
+  return (model) => new EphemeralOidcAdapter(store, model, defaultTtl, grace, onRevoke);
 }
 
 /** The ephemeral namespace holding one oidc-provider model. */
@@ -89,6 +98,7 @@ class EphemeralOidcAdapter implements Adapter {
     private readonly model: string,
     private readonly defaultTtlSeconds: number,
     private readonly graceSeconds: number,
+    private readonly onRevoke: () => void,
   ) {
     if (typeof model !== 'string' || model.length === 0) {
       throw new TypeError('An oidc-provider adapter needs a model name');
@@ -132,6 +142,7 @@ class EphemeralOidcAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.store.delete(this.namespace, id);
+    if (ACCESS_MODELS.has(this.model)) this.onRevoke();
   }
 
   /**
@@ -143,6 +154,7 @@ class EphemeralOidcAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     const namespaces = new Set([...GRANT_BOUND_MODELS, this.model].map(oidcNamespace));
     for (const namespace of namespaces) await this.store.deleteByTag(namespace, 'grantId', grantId);
+    this.onRevoke();
   }
 
   private async findByTag(tag: string, value: string): Promise<AdapterPayload | undefined> {

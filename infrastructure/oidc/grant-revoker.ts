@@ -17,8 +17,11 @@ import { createOidcAdapterFactory, grantsOf } from './adapter.js';
 export class OidcGrantRevoker implements GrantRevoker {
   private readonly grants;
 
-  constructor(private readonly store: EphemeralStore) {
-    this.grants = createOidcAdapterFactory(store)('Grant');
+  constructor(
+    private readonly store: EphemeralStore,
+    onRevoke?: () => void,
+  ) {
+    this.grants = createOidcAdapterFactory(store, onRevoke ? { onRevoke } : {})('Grant');
   }
 
   async revokeFor(sub: string, clientId: string): Promise<number> {

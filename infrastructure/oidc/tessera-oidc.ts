@@ -63,6 +63,8 @@ export interface TesseraOidcDeps {
    * how long prompt=none works.
    */
   readonly consents?: ConsentedScopes;
+  /** Told whenever a token or grant is destroyed (clears caches of verified tokens). */
+  readonly onTokensRevoked?: () => void;
   /** Where failed back-channel logout notices are reported. */
   readonly logger?: Logger;
   /** Told of every successful authorization, so the account page can show when a session was used. */
@@ -224,7 +226,10 @@ export async function createTesseraOidc(deps: TesseraOidcDeps): Promise<Provider
   await keys.ensureCurrent();
   const provider = createOidcProvider({
     issuer: deps.issuer,
-    adapter: createOidcAdapterFactory(deps.ephemeral),
+    adapter: createOidcAdapterFactory(
+      deps.ephemeral,
+      deps.onTokensRevoked ? { onRevoke: deps.onTokensRevoked } : {},
+    ),
     jwks: await keys.jwks(),
     findClient: async (clientId) => {
       if (clientId === ACCOUNT_CLIENT_ID) return accountClientMetadata(deps.issuer);

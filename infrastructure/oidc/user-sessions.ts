@@ -53,13 +53,18 @@ export interface OidcUserSessionsDeps {
   readonly provider: () => Provider | null;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told when grants are revoked (see OidcAdapterOptions.onRevoke). */
+  readonly onRevoke?: () => void;
 }
 
 export class OidcUserSessions implements UserSessions {
   private readonly grants;
 
   constructor(private readonly deps: OidcUserSessionsDeps) {
-    this.grants = createOidcAdapterFactory(deps.store)('Grant');
+    this.grants = createOidcAdapterFactory(
+      deps.store,
+      deps.onRevoke ? { onRevoke: deps.onRevoke } : {},
+    )('Grant');
   }
 
   async list(sub: string): Promise<UserSessionView[]> {

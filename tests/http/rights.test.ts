@@ -294,4 +294,18 @@ describe('HTTP: rights and access checks', function () {
     const write = await asUser('POST', '/v1/users/me/rights', { sku: 'lifetime' });
     expect(write.status).to.equal(403);
   });
+
+  it('stops a disabled client’s token at once, even right after it was used', async () => {
+    const gamma = await registerProviderBackend(server, 'Gamma', [FILM]);
+    const token = await gamma.token();
+    const sub = randomUUID();
+    const check = () => server.request('GET', `/v1/users/${sub}/access?sku=film-48h`, { token });
+    expect((await check()).status).to.equal(200);
+    expect((await check()).status).to.equal(200);
+    const disabled = await server.request('POST', `/admin/v1/clients/${gamma.clientId}/disable`, {
+      body: {},
+    });
+    expect(disabled.status).to.equal(200);
+    expect((await check()).status).to.equal(401);
+  });
 });
