@@ -87,14 +87,25 @@ function only(prefixes: readonly string[], handler: RequestHandler): RequestHand
   };
 }
 
+/** Whether a request carries a body at all (a length above zero, or chunked). */
+function hasBody(req: Parameters<RequestHandler>[0]): boolean {
+  const length = req.get('Content-Length');
+  return length !== undefined ? length !== '0' : req.get('Transfer-Encoding') !== undefined;
+}
+
+/**
+ * express.json for requests that have a body; the many GETs of the API (access checks) skip the
+ * body parser's stream handling entirely.
+ */
+function jsonBody(limit: string): RequestHandler {
+  const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
+  return (req, res, next) => (hasBody(req) ? parse(req, res, next) : next());
+}
+
 /** Request bodies must be JSON; anything else is refused before it is read. */
 function requireJsonBody(): RequestHandler {
   return (req, _res, next) => {
-    const hasBody =
-      req.get('Content-Length') !== undefined
-        ? req.get('Content-Length') !== '0'
-        : req.get('Transfer-Encoding') !== undefined;
-    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    if (hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
       throw new HttpProblem(
         415,
         'unsupported_media_type',
@@ -146,7 +157,7 @@ export function createApp(deps: AppDeps): TesseraApp {
     noStore(),
     adminAuth(deps.adminToken),
     requireJsonBody(),
-    express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }),
+    jsonBody('64kb'),
     catalogRouter({
       commands: deps.catalogCommands,
       queries: deps.catalogQueries,
@@ -193,7 +204,7 @@ export function createApp(deps: AppDeps): TesseraApp {
       rememberMount(),
       noStore(),
       requireJsonBody(),
-      express.json({ limit: '256kb', type: ['application/json', 'application/*+json'] }),
+      jsonBody('256kb'),
       createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
       createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
     );
