@@ -17,6 +17,7 @@
  * the client it was issued to, under their own sub or `me`; writes are for providers' backends.
  */
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { Clock } from '../../application/ports/clock.js';
 import type { Views } from '../../application/ports/views.js';
 import type { AccessExplainer } from '../../application/right/access-explainer.js';
@@ -66,6 +67,7 @@ export interface RightsRouterDeps {
 const SubParam = RightParams.pick({ sub: true });
 const RightIdParam = RightParams.pick({ rightId: true });
 const SkuQuery = AccessQuery.pick({ sku: true });
+const EmptyBody = z.strictObject({});
 
 const READ = ['id.user.right.read'];
 const WRITE = ['id.user.right.write'];
@@ -251,7 +253,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     ),
   );
   change('reactivate', WRITE, (who, rightId, body, res) => {
-    parseInput(ReasonBody, body, 'body');
+    parseInput(EmptyBody, body, 'body');
     return deps.commands.reactivate(who.providerId, rightId, context(res, who));
   });
   change('terminate', WRITE, (who, rightId, body, res) =>
@@ -262,9 +264,10 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       context(res, who),
     ),
   );
-  change('usage', USE, (who, rightId, _body, res) =>
-    deps.commands.recordUsage(who.providerId, rightId, context(res, who)),
-  );
+  change('usage', USE, (who, rightId, body, res) => {
+    parseInput(EmptyBody, body, 'body');
+    return deps.commands.recordUsage(who.providerId, rightId, context(res, who));
+  });
 
   router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
     const who = caller(res);
@@ -329,6 +332,8 @@ function statusOf(kind: string): number {
       return 404;
     case 'conflict':
       return 409;
+    case 'forbidden':
+      return 403;
     default:
       return 422;
   }

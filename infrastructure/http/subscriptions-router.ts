@@ -84,7 +84,16 @@ const PROJECTIONS = [SUBSCRIPTIONS_PROJECTION];
 
 function pathUser(req: Request, who: Caller): string {
   const raw = String(req.params.sub);
-  if (raw === 'me' && who.sub !== null) return who.sub;
+  if (raw === 'me') {
+    if (who.sub === null) {
+      throw new HttpProblem(
+        400,
+        'user_required',
+        '`me` names the user of a user token; name the user by sub.',
+      );
+    }
+    return who.sub;
+  }
   const { sub } = parseInput(SubParam, { sub: raw }, 'params');
   if (who.sub !== null && who.sub !== sub) {
     throw new DomainError('not_found', 'subscription_not_found', 'No such subscription.');

@@ -168,6 +168,13 @@ describe('HTTP: rights and access checks', function () {
     expect(badSub.body.errors[0].path).to.equal('params.sub');
     const badExtend = await acme.call('POST', `${rightsOf(acme, sub)}/x/extend`, { by: 'forever' });
     expect(badExtend.status).to.be.oneOf([404, 422]);
+    const me = await acme.call('GET', '/v1/users/me/rights');
+    expect(me.status).to.equal(400);
+    expect(me.body.code).to.equal('user_required');
+    const extraField = await acme.call('POST', `${rightsOf(acme, sub)}/${randomUUID()}/usage`, {
+      when: 'now',
+    });
+    expect(extraField.status).to.be.oneOf([404, 422]);
     const noToken = await server.request('GET', `/v1/users/${sub}/rights`, { token: null });
     expect(noToken.status).to.equal(401);
     const readOnly = await acme.call('POST', rightsOf(acme, sub), { sku: 'film-48h' }, 'id.user.right.read');

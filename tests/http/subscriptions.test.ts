@@ -165,6 +165,19 @@ describe('HTTP: subscriptions', function () {
       expect(res.status, `${method} ${path}`).to.be.oneOf([404]);
     }
     expect((await beta.call('GET', base(sub))).body.subscriptions).to.deep.equal([]);
+    const badCancel = await acme.call('POST', `${base(sub)}/${id}/cancel`, { atPeriodEnd: 'soon' });
+    expect(badCancel.status).to.equal(422);
+    expect(badCancel.body.errors[0].path).to.equal('body.atPeriodEnd');
+    const noPlan = await acme.call('POST', `${base(sub)}/${id}/plan`, {});
+    expect(noPlan.body.errors[0].path).to.equal('body.sku');
+    const extra = await acme.call('POST', `${base(sub)}/${id}/resume`, { now: true });
+    expect(extra.status).to.equal(422);
+    const me = await acme.call('GET', '/v1/users/me/subscriptions');
+    expect(me.status).to.equal(400);
+    expect(me.body.code).to.equal('user_required');
+    const badId = await acme.call('GET', `${base(sub)}/not-an-id`);
+    expect(badId.status).to.equal(400);
+    expect(badId.body.errors[0].path).to.equal('params.subscriptionId');
     expect((await acme.call('GET', base(sub))).body.subscriptions).to.have.length(1);
   });
 });

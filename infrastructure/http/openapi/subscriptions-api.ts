@@ -32,7 +32,7 @@ const SubOrMe = z
   .union([z.literal('me'), SubscriptionParams.shape.sub])
   .describe(
     'The user id (the OIDC `sub`, a UUID), or `me` for the user of a user token (with a ' +
-      'client_credentials token `me` is not a valid sub).',
+      'client_credentials token `me` is refused with user_required).',
   );
 
 const UserPathParams = z.object({ sub: SubOrMe });
@@ -98,6 +98,8 @@ const noSubscription = problem(
 );
 const ended = problem('The subscription has ended; start a new one.', 'subscription_expired');
 
+const userRequired = problem('`me` was used with a client_credentials token.', 'user_required');
+
 /** A change to an existing subscription: the same answers, the action's own conflicts. */
 function action(
   path: string,
@@ -121,6 +123,7 @@ function action(
     body,
     bodyRequired,
     responses: {
+      400: userRequired,
       200: json('The subscription as changed.', SubscriptionResource, WRITE_HEADERS),
       202: json('Changed, not yet readable.', SubscriptionAccepted, WRITE_HEADERS),
       403: backendOnly,
@@ -147,6 +150,7 @@ export const SUBSCRIPTIONS_API: readonly RouteDoc[] = defineRoutes([
     headers: IdempotencyKeyHeader,
     body: StartSubscriptionBody,
     responses: {
+      400: userRequired,
       201: json('Started.', SubscriptionResource, CREATED_HEADERS),
       202: json('Started, not yet readable.', SubscriptionAccepted, CREATED_HEADERS),
       403: backendOnly,
@@ -170,6 +174,7 @@ export const SUBSCRIPTIONS_API: readonly RouteDoc[] = defineRoutes([
     params: UserPathParams,
     readAfterWrite: true,
     responses: {
+      400: userRequired,
       200: json('The subscriptions.', z.object({ subscriptions: z.array(SubscriptionResource) })),
       404: problem(
         'A user token named another user: that user’s subscriptions are not found.',
@@ -186,7 +191,11 @@ export const SUBSCRIPTIONS_API: readonly RouteDoc[] = defineRoutes([
     security: READ,
     params: SubscriptionPathParams,
     readAfterWrite: true,
-    responses: { 200: json('The subscription.', SubscriptionResource), 404: noSubscription },
+    responses: {
+      400: userRequired,
+      200: json('The subscription.', SubscriptionResource),
+      404: noSubscription,
+    },
   },
   action(
     'cancel',
