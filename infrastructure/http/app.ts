@@ -138,6 +138,28 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.use(observeRequests(metrics));
   app.use(securityHeaders());
 
+  // The provider-facing /v1 APIs come first: access checks are the hottest requests and need none
+  // of the page, platform or protocol routers below.
+  if (deps.rightsApi) {
+    const api = deps.rightsApi;
+    const shared = {
+      verifier: api.verifier,
+      providerOf: api.providerOf,
+      views: deps.views,
+      awaitMinPosition,
+      writeVisibleTimeoutMs: timeoutMs,
+    };
+    app.use(
+      '/v1',
+      rememberMount(),
+      noStore(),
+      requireJsonBody(),
+      jsonBody('256kb'),
+      createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
+      createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
+    );
+  }
+
   app.use(
     only(
       ['/healthz', '/readyz', '/metrics'],
@@ -189,26 +211,6 @@ export function createApp(deps: AppDeps): TesseraApp {
 
   if (deps.openApi)
     app.use(only(['/openapi.json', '/docs'], createOpenApiRouter({ document: deps.openApi })));
-
-  if (deps.rightsApi) {
-    const api = deps.rightsApi;
-    const shared = {
-      verifier: api.verifier,
-      providerOf: api.providerOf,
-      views: deps.views,
-      awaitMinPosition,
-      writeVisibleTimeoutMs: timeoutMs,
-    };
-    app.use(
-      '/v1',
-      rememberMount(),
-      noStore(),
-      requireJsonBody(),
-      jsonBody('256kb'),
-      createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
-      createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
-    );
-  }
 
   if (deps.userApi) {
     app.use(

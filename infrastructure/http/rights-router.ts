@@ -144,6 +144,16 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     res.status(status).json(toRightResource(await deps.queries.get(who.providerId, rightId)));
   }
 
+  // First: the access check is the hottest route, matched before any other.
+  router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
+    const who = caller(res);
+    const sub = pathUser(req, who);
+    const query = parseInput(AccessQuery, req.query, 'query');
+    const at = instantOf(query.at, deps.clock.now());
+    const answer = await deps.queries.access(sub, who.providerId, query.sku, at);
+    res.json(toAccessResource(sub, query.sku, answer, at));
+  });
+
   router.post('/users/:sub/rights', ...auth(WRITE), async (req, res) => {
     const who = caller(res);
     backendOnly(who);
@@ -267,15 +277,6 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
   change('usage', USE, (who, rightId, body, res) => {
     parseInput(EmptyBody, body, 'body');
     return deps.commands.recordUsage(who.providerId, rightId, context(res, who));
-  });
-
-  router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
-    const who = caller(res);
-    const sub = pathUser(req, who);
-    const query = parseInput(AccessQuery, req.query, 'query');
-    const at = instantOf(query.at, deps.clock.now());
-    const answer = await deps.queries.access(sub, who.providerId, query.sku, at);
-    res.json(toAccessResource(sub, query.sku, answer, at));
   });
 
   router.post('/access/batch', ...auth(READ), async (req, res) => {
