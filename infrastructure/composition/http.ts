@@ -1,0 +1,166 @@
+/**
+ * The HTTP application as the composition root assembles it: every router with the services it
+ * serves, the change feed's provider resolution, and the OpenAPI document.
+ */
+import { CatalogCommands } from '../../application/catalog/catalog-commands.js';
+import { CatalogQueries } from '../../application/catalog/catalog-queries.js';
+import { ClientCommands } from '../../application/catalog/client-commands.js';
+import { ClientQueries } from '../../application/catalog/client-queries.js';
+import { ConsentCommands } from '../../application/consent/consent-commands.js';
+import { ConsentQueries } from '../../application/consent/consent-queries.js';
+import { EventQueue } from '../../application/feed/event-queue.js';
+import { WebhookService } from '../../application/feed/webhooks.js';
+import type { EventStore } from '../../application/ports/event-store.js';
+import type { Logger } from '../../application/ports/logger.js';
+import { AccessExplainer } from '../../application/right/access-explainer.js';
+import { RightCommands } from '../../application/right/right-commands.js';
+import { RightQueries } from '../../application/right/right-queries.js';
+import type { CountryCode } from '../../application/signin/identifier.js';
+import { OneTimeCodes } from '../../application/signin/one-time-codes.js';
+import { SubscriptionCommands } from '../../application/subscription/subscription-commands.js';
+import { SubscriptionQueries } from '../../application/subscription/subscription-queries.js';
+import { AccountDeletion } from '../../application/user/account-deletion.js';
+import { UserCommands } from '../../application/user/user-commands.js';
+import { UserQueries } from '../../application/user/user-queries.js';
+import { DomainError } from '../../domain/kernel/decider.js';
+import type { ProjectionRunner } from '../../projections/runner.js';
+import type { AdminToken } from '../admin-token.js';
+import { createAccountRouter } from '../http/account/account-router.js';
+import { AccountSessions } from '../http/account/account-session.js';
+import { createApp, type TesseraApp } from '../http/app.js';
+import { bearerAuth, bearerToken } from '../http/bearer-auth.js';
+import { cachedProviderOf } from '../http/caller.js';
+import { createInteractionRouter } from '../http/interaction-router.js';
+import { buildTesseraOpenApi } from '../http/openapi/index.js';
+import { CsrfTokens } from '../http/pages/csrf.js';
+import { HttpProblem } from '../http/problem.js';
+import { EntitlementTokenSigner } from '../oidc/entitlement-tokens.js';
+import { SignInFlow } from '../oidc/interactions-signin.js';
+import { interactionCsrfKey } from '../oidc/tessera-oidc.js';
+import { openTesseraSigningKeys } from '../oidc/tessera-keys.js';
+import { TOKENS } from '../tokens.js';
+import { PACKAGE_VERSION } from '../version.js';
+import type { IdentityWiring } from './identity.js';
+import type { Wiring } from './wiring.js';
+
+export interface HttpOverrides {
+  readonly readAfterWriteTimeoutMs?: number;
+}
+
+export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: HttpOverrides): void {
+  const { container, config, stores, clock, secrets, oidcSlot } = w;
+  const { tokenVerifier, tokensRevoked, userSessions, devOutbox } = identity;
+  // Entitlement tokens are signed with the OpenID Connect keys, opened on first use.
+  let signingKeys: ReturnType<typeof openTesseraSigningKeys> | null = null;
+  const lazySigningKeys = {
+    jwks: async () =>
+      (
+        await (signingKeys ??= openTesseraSigningKeys({ readModels: stores.readModels, clock, secrets }))
+      ).jwks(),
+  };
+  const providerOf = cachedProviderOf((clientId) =>
+    container.get(ClientQueries).findForAuthorization(clientId),
+  );
+  container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
+    const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+    const eventStore = ctx.get<EventStore>(TOKENS.EventStore);
+    return createApp({
+      logger: ctx.get<Logger>(TOKENS.Logger),
+      adminToken: ctx.get<AdminToken>(TOKENS.AdminToken).token,
+      catalogCommands: ctx.get(CatalogCommands),
+      catalogQueries: ctx.get(CatalogQueries),
+      clientCommands: ctx.get(ClientCommands),
+      clientQueries: ctx.get(ClientQueries),
+      oidc: oidcSlot,
+      views: runner,
+      headPosition: () => eventStore.headPosition(),
+      projections: runner,
+      readyMaxLag: config.readyMaxLag,
+      interactions: createInteractionRouter({
+        provider: () => oidcSlot.provider(),
+        signIn: ctx.get(SignInFlow),
+        consents: ctx.get(ConsentCommands),
+        csrf: new CsrfTokens(interactionCsrfKey(secrets)),
+        logger: ctx.get<Logger>(TOKENS.Logger),
+      }),
+      ...(devOutbox ? { devOutbox } : {}),
+      account: createAccountRouter({
+        provider: () => oidcSlot.provider(),
+        accountSessions: new AccountSessions({ store: stores.ephemeral, sessions: userSessions, clock }),
+        users: ctx.get(UserCommands),
+        queries: ctx.get(UserQueries),
+        consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
+        sessions: userSessions,
+        deletion: ctx.get(AccountDeletion),
+        codes: ctx.get(OneTimeCodes),
+        csrf: new CsrfTokens(secrets.derive('account-page-csrf')),
+        views: runner,
+        defaultCountry: config.defaultPhoneCountry as CountryCode,
+        ...(overrides.readAfterWriteTimeoutMs === undefined
+          ? {}
+          : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),
+      }),
+      feed: {
+        queue: ctx.get(EventQueue),
+        webhooks: ctx.get(WebhookService),
+        resolveProvider: async (req, res) => {
+          await new Promise<void>((resolve, reject) => {
+            const auth = bearerAuth(tokenVerifier, { anyOf: ['events.read'] });
+            Promise.resolve(auth(req, res, (err?: unknown) => (err ? reject(err) : resolve()))).catch(reject);
+          });
+          const token = bearerToken(res);
+          if (token.sub !== null) {
+            throw new HttpProblem(
+              403,
+              'client_token_required',
+              "The change feed is for a provider's backend (client_credentials).",
+            );
+          }
+          const providerId = await providerOf(token.clientId);
+          if (providerId === null)
+            throw new HttpProblem(401, 'invalid_token', 'The access token belongs to no active client.');
+          return providerId;
+        },
+        providerExists: async (providerId) => {
+          try {
+            await ctx.get(CatalogQueries).getProvider(providerId);
+            return true;
+          } catch (err) {
+            if (err instanceof DomainError && err.kind === 'not_found') return false;
+            throw err;
+          }
+        },
+      },
+      onClientChanged: tokensRevoked,
+      openApi: buildTesseraOpenApi({
+        version: PACKAGE_VERSION,
+        ...(config.publicUrl === null ? {} : { issuer: config.publicUrl }),
+      }),
+      rightsApi: {
+        rights: {
+          commands: ctx.get(RightCommands),
+          queries: ctx.get(RightQueries),
+          explainer: ctx.get(AccessExplainer),
+          entitlements: new EntitlementTokenSigner(lazySigningKeys, clock),
+          issuer: () => oidcSlot.provider().issuer,
+        },
+        subscriptions: { commands: ctx.get(SubscriptionCommands), queries: ctx.get(SubscriptionQueries) },
+        verifier: tokenVerifier,
+        providerOf,
+        clock,
+      },
+      userApi: {
+        users: ctx.get(UserCommands),
+        queries: ctx.get(UserQueries),
+        verifier: tokenVerifier,
+        codes: ctx.get(OneTimeCodes),
+        defaultCountry: config.defaultPhoneCountry,
+        consentedScopes: (sub, clientId) => ctx.get(ConsentQueries).consentedScopes(sub, clientId),
+        consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
+      },
+      ...(overrides.readAfterWriteTimeoutMs === undefined
+        ? {}
+        : { readAfterWriteTimeoutMs: overrides.readAfterWriteTimeoutMs }),
+    });
+  });
+}
