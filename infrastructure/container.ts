@@ -8,6 +8,7 @@ import { userEvents } from '../domain/user/events.js';
 import { consentEvents } from '../domain/consent/events.js';
 import { rightEvents } from '../domain/right/events.js';
 import { subscriptionEvents } from '../domain/subscription/events.js';
+import { paymentEvents } from '../domain/payment/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -28,6 +29,8 @@ import { usersProjection } from '../projections/users.js';
 import { consentsProjection } from '../projections/consents.js';
 import { rightsProjection } from '../projections/rights.js';
 import { subscriptionsProjection } from '../projections/subscriptions.js';
+import { transactionsProjection } from '../projections/transactions.js';
+import { ledgerProjection } from '../projections/ledger.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
@@ -43,6 +46,7 @@ import type { Wiring } from './composition/wiring.js';
 import { bindIdentity } from './composition/identity.js';
 import { bindRights } from './composition/rights.js';
 import { bindHttpApp } from './composition/http.js';
+import { bindPayments } from './composition/payments.js';
 import { TOKENS } from './tokens.js';
 import { OidcSlot } from './oidc/tessera-oidc.js';
 import { Secrets } from './secrets.js';
@@ -55,6 +59,7 @@ export const ALL_EVENTS = [
   ...consentEvents,
   ...rightEvents,
   ...subscriptionEvents,
+  ...paymentEvents,
 ];
 
 /** Every read model, in the order the runner starts them. */
@@ -65,6 +70,8 @@ export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   consentsProjection,
   rightsProjection,
   subscriptionsProjection,
+  transactionsProjection,
+  ledgerProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
@@ -131,6 +138,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   // The slices, each in its own module of composition/, bound here and nowhere else.
   const identity = bindIdentity(wiring);
   bindRights(wiring);
+  bindPayments(wiring);
   bindHttpApp(wiring, identity, overrides);
   return container;
 }
