@@ -9,6 +9,7 @@ import { consentEvents } from '../domain/consent/events.js';
 import { rightEvents } from '../domain/right/events.js';
 import { subscriptionEvents } from '../domain/subscription/events.js';
 import { paymentEvents } from '../domain/payment/events.js';
+import { paymentMethodEvents } from '../domain/payment-method/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -31,6 +32,7 @@ import { rightsProjection } from '../projections/rights.js';
 import { subscriptionsProjection } from '../projections/subscriptions.js';
 import { transactionsProjection } from '../projections/transactions.js';
 import { ledgerProjection } from '../projections/ledger.js';
+import { paymentMethodsProjection } from '../projections/payment-methods.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
@@ -60,6 +62,7 @@ export const ALL_EVENTS = [
   ...rightEvents,
   ...subscriptionEvents,
   ...paymentEvents,
+  ...paymentMethodEvents,
 ];
 
 /** Every read model, in the order the runner starts them. */
@@ -72,6 +75,7 @@ export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   subscriptionsProjection,
   transactionsProjection,
   ledgerProjection,
+  paymentMethodsProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
