@@ -24,6 +24,8 @@ import { z } from 'zod';
  * | SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN | (unset) | HTTP gateway that sends SMS (POST {to, text}, bearer token); both or neither |
  * | EMAIL_GATEWAY_URL, EMAIL_GATEWAY_TOKEN | (unset) | HTTP gateway that sends email (POST {to, subject, text, html}); both or neither |
  * | SIGNING_KEY_ROTATION_DAYS | 90         | age at which the OpenID Connect signing key is replaced (the old one stays published until its tokens expire); 0 turns automatic rotation off |
+ * | SANDBOX_PAYMENTS  | true embedded, false distributed | serve the sandbox card processor (/sandbox/card) and carrier operator (/sandbox/carrier) in-process and pay through them; with false and no real provider configured, payments are unavailable (paying answers payment_method_unavailable; transactions can still be created and read) |
+ * | PAYMENT_PROVIDER_TIMEOUT_MS | 10000    | per call to a payment provider; a call without an answer in time leaves the payment `unknown` until reconciled |
  * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
@@ -59,6 +61,13 @@ export interface Config {
   readonly emailGateway: Gateway | null;
   /** Days after which the current signing key is replaced; 0: never automatically. */
   readonly signingKeyRotationDays: number;
+  /**
+   * The in-process sandbox card processor and carrier operator are the payment providers. They keep
+   * their books in memory, per process: for development, demos and tests only.
+   */
+  readonly sandboxPayments: boolean;
+  /** Milliseconds each payment-provider call may take before its outcome counts as unknown. */
+  readonly paymentProviderTimeoutMs: number;
 }
 
 export interface Gateway {
@@ -130,6 +139,8 @@ const EnvSchema = z.object({
   READY_MAX_LAG: opt(Int(0, 1_000_000_000, 'a non-negative integer (events)')),
   SIGNING_KEY_ROTATION_DAYS: opt(Int(0, 3650, 'a whole number of days from 0 (off) to 3650')),
   DEMO_SEED: opt(Bool),
+  SANDBOX_PAYMENTS: opt(Bool),
+  PAYMENT_PROVIDER_TIMEOUT_MS: opt(Int(100, 120_000, 'an integer number of milliseconds from 100 to 120000')),
   PUBLIC_URL: opt(
     z
       .string()
@@ -250,6 +261,8 @@ export function loadConfig(
     readyMaxLag: e.READY_MAX_LAG ?? 100,
     signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS ?? 90,
     demoSeed: e.DEMO_SEED ?? mode === 'embedded',
+    sandboxPayments: e.SANDBOX_PAYMENTS ?? mode === 'embedded',
+    paymentProviderTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS ?? 10_000,
     publicUrl: e.PUBLIC_URL ?? null,
     secretKey: e.SECRET_KEY ?? null,
     defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY ?? 'NO',

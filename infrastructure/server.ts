@@ -25,6 +25,8 @@ import { SubscriptionScheduler } from '../application/subscription/subscription-
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
 import type { Secrets } from './secrets.js';
+import { PaymentReconcileJob } from '../application/payment/payment-reconcile-job.js';
+import { PAYMENT_ENDPOINTS, type PaymentEndpoints } from './composition/payments.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:3000 (the real port when PORT=0). */
@@ -82,12 +84,15 @@ export interface ServerOverrides extends ContainerOverrides {
   readonly subscriptionTickMs?: number;
   /** How often the signing keys are checked (default SIGNING_KEY_CHECK_INTERVAL_MS). */
   readonly signingKeyCheckIntervalMs?: number;
+  /** How often unknown payment outcomes are reconciled (default PAYMENT_RECONCILE_INTERVAL_MS). */
+  readonly paymentReconcileIntervalMs?: number;
 }
 
 export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const container = await buildContainer(config, overrides);
   const logger = container.get<Logger>(TOKENS.Logger);
   const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
+  const reconcileJob = container.get(PaymentReconcileJob);
   let server: Server | undefined;
   try {
     // Seeding needs only the write side; the projections pick the events up once started.
@@ -101,6 +106,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     const port = await listen(server, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
     const issuer = config.publicUrl ?? url;
+    // The sandbox payment processors are served by this server: their URLs are known only now.
+    container.get<PaymentEndpoints>(PAYMENT_ENDPOINTS).set(url, issuer);
+    reconcileJob.start(overrides.paymentReconcileIntervalMs);
     const oidc = await startTesseraOidc(
       {
         issuer,
@@ -143,6 +151,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       close() {
         closing ??= (async () => {
           oidc.stop();
+          await reconcileJob.stop();
           await closeServer(running);
           await disposeContainer(container);
           logger.info({}, 'stopped');
@@ -151,6 +160,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       },
     };
   } catch (err) {
+    await reconcileJob.stop();
     if (server?.listening) await closeServer(server);
     await disposeContainer(container).catch(() => undefined);
     throw err;

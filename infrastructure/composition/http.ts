@@ -22,6 +22,9 @@ import { SubscriptionQueries } from '../../application/subscription/subscription
 import { AccountDeletion } from '../../application/user/account-deletion.js';
 import { UserCommands } from '../../application/user/user-commands.js';
 import { UserQueries } from '../../application/user/user-queries.js';
+import { PaymentFlow } from '../../application/payment/payment-flow.js';
+import { TransactionCommands } from '../../application/payment/transaction-commands.js';
+import { TransactionQueries } from '../../application/payment/transaction-queries.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import type { AdminToken } from '../admin-token.js';
@@ -41,6 +44,7 @@ import { openTesseraSigningKeys } from '../oidc/tessera-keys.js';
 import { TOKENS } from '../tokens.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { IdentityWiring } from './identity.js';
+import { PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } from './payments.js';
 import type { Wiring } from './wiring.js';
 
 export interface HttpOverrides {
@@ -64,6 +68,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
   container.bind<TesseraApp>(TOKENS.HttpApp).toDynamicValue((ctx) => {
     const runner = ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner);
     const eventStore = ctx.get<EventStore>(TOKENS.EventStore);
+    const sandboxes = ctx.get<PaymentSandboxRoutes | null>(PAYMENT_SANDBOX_ROUTES);
     return createApp({
       logger: ctx.get<Logger>(TOKENS.Logger),
       adminToken: ctx.get<AdminToken>(TOKENS.AdminToken).token,
@@ -149,6 +154,15 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         providerOf,
         clock,
       },
+      transactionsApi: {
+        commands: ctx.get(TransactionCommands),
+        queries: ctx.get(TransactionQueries),
+        flow: ctx.get(PaymentFlow),
+        issuer: () => oidcSlot.provider().issuer,
+        verifier: tokenVerifier,
+        providerOf,
+      },
+      ...(sandboxes ? { paymentSandboxes: sandboxes } : {}),
       userApi: {
         users: ctx.get(UserCommands),
         queries: ctx.get(UserQueries),

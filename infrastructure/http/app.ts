@@ -28,6 +28,7 @@ import { createSubscriptionsRouter, type SubscriptionsRouterDeps } from './subsc
 import { createOpenApiRouter, type OpenApiDocument } from './openapi/index.js';
 import { createEventQueueRouter, type EventQueueRouterDeps } from './event-queue-router.js';
 import { createWebhooksRouter, type WebhooksRouterDeps } from './webhooks-router.js';
+import { createTransactionsRouter, type TransactionsRouterDeps } from './transactions-router.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -67,6 +68,13 @@ export interface AppDeps {
     Pick<WebhooksRouterDeps, 'webhooks' | 'providerExists'>;
   /** The OpenAPI document, served at /openapi.json and /docs. */
   readonly openApi?: OpenApiDocument;
+  /** Payment transactions at /v1/transactions… for providers' backends and users' tokens. */
+  readonly transactionsApi?: Pick<
+    TransactionsRouterDeps,
+    'commands' | 'queries' | 'flow' | 'issuer' | 'verifier' | 'providerOf'
+  >;
+  /** The in-process sandbox payment processors (SANDBOX_PAYMENTS), at /sandbox/card and /sandbox/carrier. */
+  readonly paymentSandboxes?: { readonly card: RequestHandler; readonly carrier: RequestHandler };
   /** The user-data API for bearer tokens at /v1/users/… */
   readonly userApi?: Omit<UsersRouterDeps, 'views' | 'awaitMinPosition' | 'writeVisibleTimeoutMs'>;
 }
@@ -158,6 +166,28 @@ export function createApp(deps: AppDeps): TesseraApp {
       createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
       createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
     );
+  }
+
+  if (deps.transactionsApi) {
+    app.use(
+      '/v1',
+      rememberMount(),
+      noStore(),
+      requireJsonBody(),
+      jsonBody('256kb'),
+      createTransactionsRouter({
+        ...deps.transactionsApi,
+        views: deps.views,
+        awaitMinPosition,
+        writeVisibleTimeoutMs: timeoutMs,
+      }),
+    );
+  }
+
+  // The sandbox processors stand in for external PSPs: their own paths, bodies and pages.
+  if (deps.paymentSandboxes) {
+    app.use('/sandbox/card', deps.paymentSandboxes.card);
+    app.use('/sandbox/carrier', deps.paymentSandboxes.carrier);
   }
 
   app.use(

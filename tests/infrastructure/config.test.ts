@@ -33,7 +33,27 @@ describe('loadConfig', () => {
       smsGateway: null,
       emailGateway: null,
       signingKeyRotationDays: 90,
+      sandboxPayments: true,
+      paymentProviderTimeoutMs: 10_000,
     });
+  });
+
+  it('serves sandbox payments by default only in embedded mode, and reads the provider timeout', () => {
+    expect(loadConfig({ SANDBOX_PAYMENTS: 'false' }).sandboxPayments).to.equal(false);
+    const distributed = loadConfig({
+      EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false',
+      MONGODB_URL: 'mongodb://localhost:27017/tessera',
+      ADMIN_TOKEN: TOKEN,
+      SECRET_KEY: TOKEN,
+      DEV_OUTBOX: 'true',
+    });
+    expect(distributed.sandboxPayments).to.equal(false);
+    expect(loadConfig({ PAYMENT_PROVIDER_TIMEOUT_MS: '2500' }).paymentProviderTimeoutMs).to.equal(2500);
+    const problems = problemsOf({ PAYMENT_PROVIDER_TIMEOUT_MS: '50', SANDBOX_PAYMENTS: 'sometimes' });
+    expect(problems.map((p) => p.variable)).to.have.members([
+      'PAYMENT_PROVIDER_TIMEOUT_MS',
+      'SANDBOX_PAYMENTS',
+    ]);
   });
 
   it('reads the signing key rotation period, 0 meaning never, and names a bad one', () => {

@@ -5,6 +5,7 @@ import { generateOpenApi, type OpenApiDocument } from './generate.js';
 import type { RouteDoc } from './registry.js';
 import { RIGHTS_API } from './rights-api.js';
 import { SUBSCRIPTIONS_API } from './subscriptions-api.js';
+import { TRANSACTIONS_API } from './transactions-api.js';
 import { USERS_API } from './users-api.js';
 
 export { createOpenApiRouter, type OpenApiRouterOptions } from './router.js';
@@ -21,6 +22,7 @@ export const TESSERA_API_ROUTES: readonly RouteDoc[] = [
   ...USERS_API,
   ...RIGHTS_API,
   ...SUBSCRIPTIONS_API,
+  ...TRANSACTIONS_API,
   ...FEED_API,
   ...CATALOG_API,
   ...CLIENTS_API,
@@ -48,6 +50,10 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
     PROVIDER_SCOPED,
   Subscriptions:
     'Subscriptions to the provider’s plans; each period issues a right (see Rights). ' + PROVIDER_SCOPED,
+  Transactions:
+    'Payment transactions: a provider asks a user to pay (the hosted page at `links.payment` takes the ' +
+    'payment), verifies the outcome and refunds. Amounts are integer minor units. Answered for the ' +
+    'provider of the calling client only; anything else is 404.',
   'Change feed':
     'The provider’s changes (rights and subscriptions), pulled from its own queue by its backend ' +
     '(a client_credentials token with `events.read`): lease, handle, acknowledge. A provider only ' +
