@@ -35,6 +35,7 @@ import { ledgerProjection } from '../projections/ledger.js';
 import { paymentMethodsProjection } from '../projections/payment-methods.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
+import { RightsOnPurchase } from '../application/payment/rights-on-purchase.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
 import type { ProviderFeedStore } from '../application/ports/provider-feed-store.js';
 import { SystemClock } from './clock.js';
@@ -152,6 +153,7 @@ export async function disposeContainer(container: Container): Promise<void> {
   await container.get(SubscriptionScheduler).stop();
   await container.get(WebhookWorker).stop();
   await container.get(ProviderFeed).stop();
+  await container.get(RightsOnPurchase).stop();
   const runner = container.get<ProjectionRunner>(TOKENS.ProjectionRunner);
   await runner.stop();
   // The MongoDB read-model store owns the client the vault and ephemeral store share: close it last

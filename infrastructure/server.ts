@@ -26,6 +26,7 @@ import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
 import type { Secrets } from './secrets.js';
 import { PaymentReconcileJob } from '../application/payment/payment-reconcile-job.js';
+import { RightsOnPurchase } from '../application/payment/rights-on-purchase.js';
 import { PAYMENT_ENDPOINTS, type PaymentEndpoints } from './composition/payments.js';
 
 export interface RunningServer {
@@ -100,6 +101,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await runner.start();
     container.get(SubscriptionScheduler).start(overrides.subscriptionTickMs ?? SUBSCRIPTION_TICK_MS);
     await container.get(ProviderFeed).start();
+    await container.get(RightsOnPurchase).start();
     container.get(WebhookWorker).start();
     const { app } = container.get<TesseraApp>(TOKENS.HttpApp);
     server = createServer(app);

@@ -17,6 +17,10 @@ import { PaymentReconcileJob } from '../../application/payment/payment-reconcile
 import { PAYMENT_FLOW_SETTINGS, type PaymentFlowSettings } from '../../application/payment/payment-steps.js';
 import { TransactionCommands } from '../../application/payment/transaction-commands.js';
 import { TransactionQueries } from '../../application/payment/transaction-queries.js';
+import { RightsOnPurchase } from '../../application/payment/rights-on-purchase.js';
+import { RightCommands } from '../../application/right/right-commands.js';
+import type { ProjectionRunner } from '../../projections/runner.js';
+import { TOKENS } from '../tokens.js';
 import { SandboxCardProcessor } from '../payments/sandbox-card/card-processor.js';
 import { SandboxCardProvider } from '../payments/sandbox-card/provider.js';
 import { createSandboxCardRouter } from '../payments/sandbox-card/router.js';
@@ -123,4 +127,15 @@ export function bindPayments(w: Wiring): void {
   container.bind<PaymentFlowSettings>(PAYMENT_FLOW_SETTINGS).toConstantValue(settings);
   container.bind(PaymentFlow).toSelf();
   container.bind(PaymentReconcileJob).toSelf();
+  // Paid products become rights exactly once; the manager keeps its checkpoint with the feed's.
+  container.bind(RightsOnPurchase).toDynamicValue(
+    (ctx) =>
+      new RightsOnPurchase({
+        store: w.stores.eventStore,
+        checkpoints: w.stores.feed,
+        rights: ctx.get(RightCommands),
+        catalogViews: ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner),
+        logger: w.logger,
+      }),
+  );
 }

@@ -18,7 +18,8 @@ export interface ProviderBackend {
   call<T = any>(method: string, path: string, body?: unknown, scope?: string): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export const BACKEND_SCOPES = 'id.user.right.read id.user.right.write id.user.right.use events.read';
+export const BACKEND_SCOPES =
+  'id.user.right.read id.user.right.write id.user.right.use events.read payment.transactions.write';
 
 export async function registerProviderBackend(
   server: TestServer,
