@@ -77,10 +77,15 @@ export class PaymentFlow {
     );
   }
 
-  /** Pays with a new attempt; see the class comment for what each provider answer leads to. */
+  /**
+   * Pays with a new attempt; see the class comment for what each provider answer leads to. A caller
+   * that must be retry-safe names the attempt (`attemptId`, e.g. derived from an Idempotency-Key):
+   * a repeat then joins the same attempt, and the provider, called with the same keys, answers its
+   * first result instead of moving money again.
+   */
   async pay(
     transactionId: string,
-    input: { readonly sub: string; readonly method: unknown },
+    input: { readonly sub: string; readonly method: unknown; readonly attemptId?: string },
     ctx: CommandContext,
   ): Promise<PayOutcome> {
     const method = checkedMethod(input.method);
@@ -90,7 +95,10 @@ export class PaymentFlow {
     const { attemptId } = await this.commands.startAttempt(
       t.providerId,
       t.transactionId,
-      { method: methodReference(method) },
+      {
+        method: methodReference(method),
+        ...(input.attemptId === undefined ? {} : { attemptId: input.attemptId }),
+      },
       ctx,
     );
     let result;

@@ -25,6 +25,9 @@ import { UserQueries } from '../../application/user/user-queries.js';
 import { PaymentFlow } from '../../application/payment/payment-flow.js';
 import { TransactionCommands } from '../../application/payment/transaction-commands.js';
 import { TransactionQueries } from '../../application/payment/transaction-queries.js';
+import { PaymentMethodCommands } from '../../application/payment-method/payment-method-commands.js';
+import { PaymentMethodQueries } from '../../application/payment-method/payment-method-queries.js';
+import type { CardTokenizer } from '../../application/ports/payment-provider.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import type { AdminToken } from '../admin-token.js';
@@ -44,7 +47,7 @@ import { openTesseraSigningKeys } from '../oidc/tessera-keys.js';
 import { TOKENS } from '../tokens.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { IdentityWiring } from './identity.js';
-import { PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } from './payments.js';
+import { CARD_TOKENIZER, PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } from './payments.js';
 import type { Wiring } from './wiring.js';
 
 export interface HttpOverrides {
@@ -101,6 +104,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         csrf: new CsrfTokens(secrets.derive('account-page-csrf')),
         views: runner,
         defaultCountry: config.defaultPhoneCountry as CountryCode,
+        paymentMethods: { queries: ctx.get(PaymentMethodQueries), commands: ctx.get(PaymentMethodCommands) },
         ...(overrides.readAfterWriteTimeoutMs === undefined
           ? {}
           : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),
@@ -161,6 +165,20 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         issuer: () => oidcSlot.provider().issuer,
         verifier: tokenVerifier,
         providerOf,
+      },
+      oneClickApi: {
+        flow: ctx.get(PaymentFlow),
+        transactions: ctx.get(TransactionQueries),
+        methods: ctx.get(PaymentMethodQueries),
+        issuer: () => oidcSlot.provider().issuer,
+        verifier: tokenVerifier,
+        providerOf,
+      },
+      paymentMethodsApi: {
+        commands: ctx.get(PaymentMethodCommands),
+        queries: ctx.get(PaymentMethodQueries),
+        tokenizer: ctx.get<CardTokenizer | null>(CARD_TOKENIZER),
+        verifier: tokenVerifier,
       },
       ...(sandboxes ? { paymentSandboxes: sandboxes } : {}),
       userApi: {

@@ -1,6 +1,7 @@
 /**
  * The payment slice of the composition root: payment transactions and their read models (the
- * transactions list and the ledger), the payment flow with its providers, and the reconciliation job.
+ * transactions list and the ledger), the payment flow with its providers, the reconciliation job, and
+ * users' saved payment methods (the wallet) with the card provider's tokenizer.
  *
  * With SANDBOX_PAYMENTS the providers are the sandbox card processor and carrier operator, served
  * in-process at /sandbox/card and /sandbox/carrier and reached over HTTP like any PSP. Their URLs
@@ -19,6 +20,9 @@ import { TransactionCommands } from '../../application/payment/transaction-comma
 import { TransactionQueries } from '../../application/payment/transaction-queries.js';
 import { RightsOnPurchase } from '../../application/payment/rights-on-purchase.js';
 import { RightCommands } from '../../application/right/right-commands.js';
+import { PaymentMethodCommands } from '../../application/payment-method/payment-method-commands.js';
+import { PaymentMethodQueries } from '../../application/payment-method/payment-method-queries.js';
+import type { CardTokenizer } from '../../application/ports/payment-provider.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import { TOKENS } from '../tokens.js';
 import { SandboxCardProcessor } from '../payments/sandbox-card/card-processor.js';
@@ -60,6 +64,11 @@ export interface PaymentSandboxRoutes {
 
 export const PAYMENT_ENDPOINTS = Symbol.for('tessera.PaymentEndpoints');
 export const PAYMENT_SANDBOX_ROUTES = Symbol.for('tessera.PaymentSandboxRoutes');
+/**
+ * The card provider's tokenising side (CardTokenizer), or null when no card provider is configured.
+ * Saving a card asks it what a token is (brand, last4, expiry) server to server.
+ */
+export const CARD_TOKENIZER = Symbol.for('tessera.CardTokenizer');
 export const CARD_SANDBOX_PATH = '/sandbox/card';
 export const CARRIER_SANDBOX_PATH = '/sandbox/carrier';
 
@@ -92,13 +101,14 @@ function sandboxes(w: Wiring, endpoints: PaymentEndpoints) {
       createSandboxCarrierRouter(new SandboxCarrierOperator({ clock, secretKey: carrierKey })),
     ),
   };
+  const card = new SandboxCardProvider({
+    baseUrl: () => endpoints.internal() + CARD_SANDBOX_PATH,
+    secretKey: cardKey,
+    timeoutMs,
+    logger: w.logger,
+  });
   const providers: PaymentProviders = {
-    card: new SandboxCardProvider({
-      baseUrl: () => endpoints.internal() + CARD_SANDBOX_PATH,
-      secretKey: cardKey,
-      timeoutMs,
-      logger: w.logger,
-    }),
+    card,
     carrier: new CarrierBillingProvider({
       baseUrl: () => endpoints.internal() + CARRIER_SANDBOX_PATH,
       secretKey: carrierKey,
@@ -106,7 +116,7 @@ function sandboxes(w: Wiring, endpoints: PaymentEndpoints) {
       logger: w.logger,
     }),
   };
-  return { routes, providers };
+  return { routes, providers, tokenizer: card };
 }
 
 export function bindPayments(w: Wiring): void {
@@ -126,6 +136,9 @@ export function bindPayments(w: Wiring): void {
     .toConstantValue(sandbox?.routes ?? null);
   container.bind<PaymentFlowSettings>(PAYMENT_FLOW_SETTINGS).toConstantValue(settings);
   container.bind(PaymentFlow).toSelf();
+  container.bind<CardTokenizer | null>(CARD_TOKENIZER).toConstantValue(sandbox?.tokenizer ?? null);
+  container.bind(PaymentMethodCommands).toSelf();
+  container.bind(PaymentMethodQueries).toSelf();
   container.bind(PaymentReconcileJob).toSelf();
   // Paid products become rights exactly once; the manager keeps its checkpoint with the feed's.
   container.bind(RightsOnPurchase).toDynamicValue(

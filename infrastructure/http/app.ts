@@ -29,6 +29,8 @@ import { createOpenApiRouter, type OpenApiDocument } from './openapi/index.js';
 import { createEventQueueRouter, type EventQueueRouterDeps } from './event-queue-router.js';
 import { createWebhooksRouter, type WebhooksRouterDeps } from './webhooks-router.js';
 import { createTransactionsRouter, type TransactionsRouterDeps } from './transactions-router.js';
+import { createOneClickRouter, type OneClickRouterDeps } from './one-click-router.js';
+import { createPaymentMethodsRouter, type PaymentMethodsRouterDeps } from './payment-methods-router.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -72,6 +74,13 @@ export interface AppDeps {
   readonly transactionsApi?: Pick<
     TransactionsRouterDeps,
     'commands' | 'queries' | 'flow' | 'issuer' | 'verifier' | 'providerOf'
+  >;
+  /** One-click payment with a saved method at /v1/transactions/{id}/payment, for users' tokens. */
+  readonly oneClickApi?: Omit<OneClickRouterDeps, 'awaitMinPosition'>;
+  /** A user's saved payment methods at /v1/users/me/payment-methods, for users' tokens. */
+  readonly paymentMethodsApi?: Omit<
+    PaymentMethodsRouterDeps,
+    'views' | 'awaitMinPosition' | 'writeVisibleTimeoutMs'
   >;
   /** The in-process sandbox payment processors (SANDBOX_PAYMENTS), at /sandbox/card and /sandbox/carrier. */
   readonly paymentSandboxes?: { readonly card: RequestHandler; readonly carrier: RequestHandler };
@@ -181,6 +190,27 @@ export function createApp(deps: AppDeps): TesseraApp {
         awaitMinPosition,
         writeVisibleTimeoutMs: timeoutMs,
       }),
+    );
+  }
+
+  if (deps.oneClickApi || deps.paymentMethodsApi) {
+    app.use(
+      '/v1',
+      rememberMount(),
+      noStore(),
+      requireJsonBody(),
+      jsonBody('16kb'),
+      ...(deps.oneClickApi ? [createOneClickRouter({ ...deps.oneClickApi, awaitMinPosition })] : []),
+      ...(deps.paymentMethodsApi
+        ? [
+            createPaymentMethodsRouter({
+              ...deps.paymentMethodsApi,
+              views: deps.views,
+              awaitMinPosition,
+              writeVisibleTimeoutMs: timeoutMs,
+            }),
+          ]
+        : []),
     );
   }
 

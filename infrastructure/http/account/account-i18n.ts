@@ -13,7 +13,9 @@ export type AccountNotice =
   | 'password_set'
   | 'password_removed'
   | 'service_revoked'
-  | 'session_ended';
+  | 'session_ended'
+  | 'payment_method_default'
+  | 'payment_method_removed';
 
 export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'profile_saved',
@@ -25,6 +27,8 @@ export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'password_removed',
   'service_revoked',
   'session_ended',
+  'payment_method_default',
+  'payment_method_removed',
 ];
 
 export interface AccountStrings {
@@ -76,6 +80,18 @@ export interface AccountStrings {
   readonly sessionUsed: (date: string) => string;
   readonly sessionServices: (names: string) => string;
   readonly endSession: string;
+  readonly payment: {
+    readonly title: string;
+    readonly none: string;
+    readonly card: (brand: string, last4: string) => string;
+    readonly expires: (monthYear: string) => string;
+    readonly expired: string;
+    readonly carrier: (maskedPhone: string) => string;
+    readonly isDefault: string;
+    readonly unavailable: string;
+    readonly makeDefault: string;
+    readonly addNote: string;
+  };
   readonly deleteSection: string;
   readonly deleteIntro: string;
   readonly deleteLink: string;
@@ -109,6 +125,7 @@ export interface AccountStrings {
     readonly throttled: (wait: string) => string;
     readonly delivery_failed: string;
     readonly invalid_name: string;
+    readonly card_expired: string;
     readonly unexpected: string;
   };
 }
@@ -162,6 +179,18 @@ const en: AccountStrings = {
   sessionUsed: (date) => `last used ${date}`,
   sessionServices: (names) => `Services: ${names}`,
   endSession: 'Sign out there',
+  payment: {
+    title: 'Payment methods',
+    none: 'No saved payment methods.',
+    card: (brand, last4) => `${brand} ending in ${last4}`,
+    expires: (monthYear) => `expires ${monthYear}`,
+    expired: 'expired',
+    carrier: (maskedPhone) => `Phone bill, ${maskedPhone}`,
+    isDefault: 'default',
+    unavailable: 'can no longer be used',
+    makeDefault: 'Make default',
+    addNote: 'You can save a card or your phone bill when you pay for something.',
+  },
   deleteSection: 'Delete account',
   deleteIntro:
     'Deleting your account removes your personal data for good and signs you out of every service.',
@@ -187,6 +216,8 @@ const en: AccountStrings = {
     password_removed: 'Your password is removed.',
     service_revoked: 'The service no longer has access to your account.',
     session_ended: 'That session is signed out.',
+    payment_method_default: 'Your default payment method is changed.',
+    payment_method_removed: 'The payment method is removed.',
   },
   errors: {
     csrf: 'The form expired. Reload the page and try again.',
@@ -209,6 +240,7 @@ const en: AccountStrings = {
     throttled: (wait) => `A code was sent recently. Try again in ${wait}.`,
     delivery_failed: 'We could not send the code just now. Try again shortly.',
     invalid_name: 'The name must be at most 200 characters.',
+    card_expired: 'This card has expired, so it cannot be the default.',
     unexpected: 'Something went wrong on our side. Try again shortly.',
   },
 };
@@ -262,6 +294,18 @@ const nb: AccountStrings = {
   sessionUsed: (date) => `sist brukt ${date}`,
   sessionServices: (names) => `Tjenester: ${names}`,
   endSession: 'Logg ut der',
+  payment: {
+    title: 'Betalingsmåter',
+    none: 'Ingen lagrede betalingsmåter.',
+    card: (brand, last4) => `${brand} som slutter på ${last4}`,
+    expires: (monthYear) => `utløper ${monthYear}`,
+    expired: 'utløpt',
+    carrier: (maskedPhone) => `Telefonregning, ${maskedPhone}`,
+    isDefault: 'standard',
+    unavailable: 'kan ikke lenger brukes',
+    makeDefault: 'Gjør til standard',
+    addNote: 'Du kan lagre et kort eller telefonregningen når du betaler for noe.',
+  },
   deleteSection: 'Slett konto',
   deleteIntro:
     'Når du sletter kontoen, fjernes personopplysningene dine for godt, og du logges ut av alle tjenester.',
@@ -287,6 +331,8 @@ const nb: AccountStrings = {
     password_removed: 'Passordet ditt er fjernet.',
     service_revoked: 'Tjenesten har ikke lenger tilgang til kontoen din.',
     session_ended: 'Den innloggingen er logget ut.',
+    payment_method_default: 'Standard betalingsmåte er endret.',
+    payment_method_removed: 'Betalingsmåten er fjernet.',
   },
   errors: {
     csrf: 'Skjemaet er utløpt. Last inn siden på nytt og prøv igjen.',
@@ -310,6 +356,7 @@ const nb: AccountStrings = {
     throttled: (wait) => `En kode ble sendt nylig. Prøv igjen om ${wait}.`,
     delivery_failed: 'Vi fikk ikke sendt koden akkurat nå. Prøv igjen om litt.',
     invalid_name: 'Navnet kan ha høyst 200 tegn.',
+    card_expired: 'Dette kortet er utløpt og kan derfor ikke være standard.',
     unexpected: 'Det oppstod en feil hos oss. Prøv igjen om litt.',
   },
 };

@@ -1,6 +1,6 @@
 /**
- * The account page at /account: profile, phones and emails, password, connected services,
- * sessions, and account deletion. Server-rendered forms without JavaScript, each post carrying a
+ * The account page at /account: profile, phones and emails, password, saved payment methods,
+ * connected services, sessions, and account deletion. Server-rendered forms without JavaScript, each post carrying a
  * CSRF token bound to the account session, each answered by a redirect back to the page (so a
  * reload never repeats a post) or by the page again with what went wrong.
  *
@@ -31,6 +31,7 @@ import { field } from './account-scene.js';
 import { type AccountSession, type AccountSessions, safeReturnTo } from './account-session.js';
 import { accountMessagePage, accountPage, deletePage, type IdentifierKind } from './account-views.js';
 import { IdentifierPages } from './account-identifiers.js';
+import { type AccountPaymentMethodsDeps, PaymentMethodPages } from './account-payment-methods.js';
 import { AccountPageError, type AccountScene } from './account-scene.js';
 
 export interface AccountRouterDeps {
@@ -58,6 +59,8 @@ export interface AccountRouterDeps {
   readonly csrf: CsrfTokens;
   readonly views: Pick<Views, 'waitFor'>;
   readonly defaultCountry: CountryCode;
+  /** Saved payment methods (list, make default, remove); the section is left out without them. */
+  readonly paymentMethods?: AccountPaymentMethodsDeps;
   /** How long a write waits for the page's read models (default 5000 ms). */
   readonly writeVisibleTimeoutMs?: number;
 }
@@ -82,6 +85,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   const timeoutMs = deps.writeVisibleTimeoutMs ?? 5000;
+  const wallet = deps.paymentMethods && new PaymentMethodPages(deps.paymentMethods, deps.views, timeoutMs);
 
   const localeOf = (req: Request, user?: UserView): Locale =>
     chooseLocale(user?.locale ?? undefined, req.get('accept-language'));
@@ -112,9 +116,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const back = (res: Response, notice: AccountNotice) => res.redirect(303, `/account?notice=${notice}`);
 
   async function overview(req: Request, res: Response, s: AccountScene, status: number, error?: string) {
-    const [services, sessions] = await Promise.all([
+    const [services, sessions, paymentMethods] = await Promise.all([
       deps.consents.queries.listForUser(s.session.sub),
       deps.sessions.list(s.session.sub),
+      wallet?.list(s.session.sub),
     ]);
     const names = new Map(services.map((c) => [c.clientId, c.clientName]));
     const provider = deps.provider();
@@ -139,6 +144,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         user: s.user,
         services,
         sessions: lines,
+        ...(paymentMethods === undefined ? {} : { paymentMethods }),
         ...(status === 200 && (ACCOUNT_NOTICES as readonly string[]).includes(notice)
           ? { notice: notice as AccountNotice }
           : {}),
@@ -269,6 +275,11 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         back(res, notice);
       }),
     );
+  }
+
+  if (wallet) {
+    router.post('/account/payment-methods/default', ...post((req, res, s) => wallet.setDefault(req, res, s)));
+    router.post('/account/payment-methods/remove', ...post((req, res, s) => wallet.remove(req, res, s)));
   }
 
   router.post(

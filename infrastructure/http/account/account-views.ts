@@ -4,6 +4,7 @@
  * visible label; notices and errors are announced.
  */
 import type { ConsentView } from '../../../application/consent/consent-queries.js';
+import type { PaymentMethodView } from '../../../application/payment-method/payment-method-queries.js';
 import type { IdentifierView, UserView } from '../../../application/user/user-queries.js';
 import type { UserSessionView } from '../../../application/user/user-sessions.js';
 import { isKnownScope } from '../../../domain/catalog/client-scopes.js';
@@ -25,6 +26,8 @@ export interface AccountOverview {
   readonly user: UserView;
   readonly services: readonly ConsentView[];
   readonly sessions: readonly SessionLine[];
+  /** Saved payment methods; the section is left out when the page has no wallet to show. */
+  readonly paymentMethods?: readonly PaymentMethodView[];
   readonly notice?: AccountNotice;
   readonly error?: string;
 }
@@ -150,6 +153,48 @@ function servicesSection(page: AccountOverview): string {
   );
 }
 
+/** How a saved method is named on the page: `Visa ending in 4242`, or the masked phone. */
+function methodLabel(m: PaymentMethodView, t: ReturnType<typeof accountStrings>): string {
+  if (m.kind === 'carrier') return t.payment.carrier(m.maskedPhone ?? '');
+  const brand = m.brand ?? '';
+  return t.payment.card(brand.charAt(0).toUpperCase() + brand.slice(1), m.last4 ?? '');
+}
+
+/**
+ * Saved payment methods: each with what identifies it, the default marked, and forms to make it the
+ * default or remove it. Cards are added where they are used (the payment page's card form).
+ */
+function paymentMethodsSection(page: AccountOverview, methods: readonly PaymentMethodView[]): string {
+  const t = accountStrings(page.locale);
+  const items = methods
+    .map((m) => {
+      const expiry =
+        m.expMonth === null || m.expYear === null
+          ? []
+          : [t.payment.expires(`${String(m.expMonth).padStart(2, '0')}/${m.expYear}`)];
+      const state = [
+        ...expiry,
+        ...(m.expired ? [t.payment.expired] : []),
+        ...(m.isDefault ? [t.payment.isDefault] : []),
+        ...(m.available ? [] : [t.payment.unavailable]),
+      ].join(', ');
+      const fields = { methodId: m.methodId };
+      const actions =
+        (m.isDefault || m.expired || !m.available
+          ? ''
+          : button('/account/payment-methods/default', page.csrf, t.payment.makeDefault, fields)) +
+        button('/account/payment-methods/remove', page.csrf, t.remove, fields);
+      const hint = state === '' ? '' : ` <span class="hint">(${e(state)})</span>`;
+      return `<li><span><strong>${e(methodLabel(m, t))}</strong>${hint}</span><span>${actions}</span></li>`;
+    })
+    .join('');
+  return (
+    `<section id="payment-methods"><h2>${e(t.payment.title)}</h2>` +
+    (items === '' ? `<p>${e(t.payment.none)}</p>` : `<ul class="items">${items}</ul>`) +
+    `<p class="hint">${e(t.payment.addNote)}</p></section>`
+  );
+}
+
 function sessionsSection(page: AccountOverview): string {
   const t = accountStrings(page.locale);
   const items = page.sessions
@@ -208,6 +253,7 @@ export function accountPage(page: AccountOverview): Page {
       identifierSection(page, 'phone') +
       identifierSection(page, 'email') +
       passwordSection(page) +
+      (page.paymentMethods === undefined ? '' : paymentMethodsSection(page, page.paymentMethods)) +
       servicesSection(page) +
       sessionsSection(page) +
       `<section id="delete"><h2>${e(t.deleteSection)}</h2><p>${e(t.deleteIntro)}</p>` +

@@ -2,6 +2,7 @@ import { CATALOG_API } from './catalog-api.js';
 import { CLIENTS_API } from './clients-api.js';
 import { FEED_API } from './feed-api.js';
 import { generateOpenApi, type OpenApiDocument } from './generate.js';
+import { PAYMENT_METHODS_API } from './payment-methods-api.js';
 import type { RouteDoc } from './registry.js';
 import { RIGHTS_API } from './rights-api.js';
 import { SUBSCRIPTIONS_API } from './subscriptions-api.js';
@@ -23,6 +24,7 @@ export const TESSERA_API_ROUTES: readonly RouteDoc[] = [
   ...RIGHTS_API,
   ...SUBSCRIPTIONS_API,
   ...TRANSACTIONS_API,
+  ...PAYMENT_METHODS_API,
   ...FEED_API,
   ...CATALOG_API,
   ...CLIENTS_API,
@@ -54,6 +56,12 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Payment transactions: a provider asks a user to pay (the hosted page at `links.payment` takes the ' +
     'payment), verifies the outcome and refunds. Amounts are integer minor units. Answered for the ' +
     'provider of the calling client only; anything else is 404.',
+  'Payment methods':
+    'A signed-in user’s saved payment methods (cards by their provider token, carrier billing by a ' +
+    'verified phone), for the user’s own token: list (`id.user.read` or `payment.transactions.write`), ' +
+    'save, make default and remove (`payment.transactions.write`). One-click payment ' +
+    '(`POST /v1/transactions/{transactionId}/payment`, under Transactions) charges them. A ' +
+    'client_credentials token has no user and is refused.',
   'Change feed':
     'The provider’s changes (rights and subscriptions), pulled from its own queue by its backend ' +
     '(a client_credentials token with `events.read`): lease, handle, acknowledge. A provider only ' +
