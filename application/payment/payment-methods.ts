@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { PaymentMethodRef as DomainMethodRef } from '../../domain/payment/values.js';
 import { ensureValid } from '../../domain/shared/validate.js';
@@ -55,8 +56,16 @@ export function methodReference(method: PayMethod): DomainMethodRef {
   const month = String(method.expMonth).padStart(2, '0');
   return {
     kind: 'card',
-    reference: `${method.token} ${method.brand} **** ${method.last4} ${month}/${method.expYear}`,
+    reference: `${tokenFingerprint(method.token)} ${method.brand} **** ${method.last4} ${month}/${method.expYear}`,
   };
+}
+
+/**
+ * Which token paid, without the token: a processor token charges the card with Tessera's processor
+ * account, so the log keeps only a digest of it (enough to tell two cards apart), never the token.
+ */
+export function tokenFingerprint(token: string): string {
+  return `tok_${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 }
 
 /** The method as the payment provider takes it. */

@@ -98,9 +98,10 @@ describe('PaymentFlow with the sandbox providers (SQLite)', function () {
     await world.stop();
   });
 
-  it('captures a card payment and records only the token, brand, last4 and expiry', async () => {
+  it('captures a card payment and records only a digest of the token, brand, last4 and expiry', async () => {
     const id = await newTransaction('o-ok');
-    const paid = await flow.pay(id, { sub, method: await cardMethod('4242 4242 4242 4242') }, ctx);
+    const method = await cardMethod('4242 4242 4242 4242');
+    const paid = await flow.pay(id, { sub, method }, ctx);
     expect(paid.status).to.equal('captured');
     expect(paid.transaction.status).to.equal('captured');
     expect(paid.transaction.captured).to.deep.equal(nok(4900));
@@ -113,7 +114,8 @@ describe('PaymentFlow with the sandbox providers (SQLite)', function () {
       'PaymentCaptured',
     ]);
     const log = JSON.stringify(await world.store.readStream(transactionStreamId(id)));
-    expect(log).to.match(/pm_\w+ visa \*\*\*\* 4242 12\/2030/);
+    expect(log).to.match(/tok_[0-9a-f]{16} visa \*\*\*\* 4242 12\/2030/);
+    expect(log).not.to.include(method.token);
     expect(log).not.to.match(/4242424242424242|4242 4242 4242 4242/);
     await world.caughtUp();
     expect((await world.queries.ledgerBalance(providerA, 'NOK')).captured).to.equal(4900);
