@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { PaymentMethodRef as DomainMethodRef } from '../../domain/payment/values.js';
 import { ensureValid } from '../../domain/shared/validate.js';
+import { CardTokenSchema } from '../../domain/payment-method/values.js';
 import type {
   PaymentMethodKind,
   PaymentMethodRef as ProviderMethodRef,
@@ -10,14 +11,14 @@ import type {
 
 /**
  * How a payer pays, as the payment flow receives it, and the two views derived from it: what the
- * payment provider needs (the token, or the phone number) and what the log may keep (the token with
- * brand, last4 and expiry, or a masked phone number). A card number never appears in either.
+ * payment provider needs (the token, or the phone number) and what the log may keep (a digest of the
+ * token with brand, last4 and expiry, or a masked phone number). A card number never appears in either.
  */
 
 export const CardMethodSchema = z.strictObject({
   kind: z.literal('card'),
   /** The tokenising provider's token id (never a card number). */
-  token: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a card token from the card provider'),
+  token: CardTokenSchema,
   brand: z.string().regex(/^[A-Za-z0-9 _-]{1,20}$/, 'must be a card brand such as visa'),
   last4: z.string().regex(/^\d{4}$/, 'must be the last four digits'),
   expMonth: z.int().min(1).max(12),
