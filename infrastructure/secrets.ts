@@ -6,6 +6,7 @@ import { resolveSecretFile } from './secret-file.js';
 export type SecretPurpose =
   | 'account-page-csrf'
   | 'oidc-cookies'
+  | 'pay-page-csrf'
   | 'one-time-codes'
   | 'personal-data-key-wrapping'
   | 'signing-key-sealing'

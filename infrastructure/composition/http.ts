@@ -32,6 +32,8 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import type { AdminToken } from '../admin-token.js';
 import { createAccountRouter } from '../http/account/account-router.js';
+import { createPayRouter, PAY_SESSION_SCOPE } from '../http/pay/pay-router.js';
+import { PAYMENT_PROVIDERS, type PaymentProviders } from '../../application/payment/payment-methods.js';
 import { AccountSessions } from '../http/account/account-session.js';
 import { createApp, type TesseraApp } from '../http/app.js';
 import { bearerAuth, bearerToken } from '../http/bearer-auth.js';
@@ -108,6 +110,25 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         ...(overrides.readAfterWriteTimeoutMs === undefined
           ? {}
           : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),
+      }),
+      pay: createPayRouter({
+        provider: () => oidcSlot.provider(),
+        sessions: new AccountSessions({
+          store: stores.ephemeral,
+          sessions: userSessions,
+          clock,
+          scope: PAY_SESSION_SCOPE,
+        }),
+        transactions: ctx.get(TransactionQueries),
+        commands: ctx.get(TransactionCommands),
+        flow: ctx.get(PaymentFlow),
+        methods: ctx.get(PaymentMethodQueries),
+        wallet: ctx.get(PaymentMethodCommands),
+        users: ctx.get(UserQueries),
+        tokenizer: ctx.get<CardTokenizer | null>(CARD_TOKENIZER),
+        carrierBilling: ctx.get<PaymentProviders>(PAYMENT_PROVIDERS).carrier !== undefined,
+        store: stores.ephemeral,
+        csrf: new CsrfTokens(secrets.derive('pay-page-csrf')),
       }),
       feed: {
         queue: ctx.get(EventQueue),

@@ -55,6 +55,8 @@ export interface AppDeps {
   readonly onClientChanged?: () => void;
   /** The account page at /account (createAccountRouter). */
   readonly account?: Router;
+  /** The hosted payment page at /pay (createPayRouter). */
+  readonly pay?: Router;
   /** The development outbox, shown at /dev/outbox when it is the configured delivery. */
   readonly devOutbox?: DevOutbox;
   /** Rights, access checks, entitlements and subscriptions at /v1/… for providers and users. */
@@ -231,6 +233,7 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.use(deps.oidc.middleware());
   if (deps.interactions) app.use(only(['/interaction/'], deps.interactions));
   if (deps.account) app.use(only(['/account'], deps.account));
+  if (deps.pay) app.use(only(['/pay/'], deps.pay));
   if (deps.devOutbox) app.use(only(['/dev/'], createDevOutboxRouter({ outbox: deps.devOutbox })));
 
   app.use(

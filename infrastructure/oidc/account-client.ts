@@ -13,6 +13,12 @@ export const ACCOUNT_CLIENT_ID = 'tessera-account';
 /** Where the account page lives and where the provider sends its codes. */
 export const ACCOUNT_PATH = '/account';
 export const ACCOUNT_CALLBACK_PATH = '/account/callback';
+/**
+ * The hosted payment page signs its payer in through the same built-in client (it is Tessera's own
+ * page too), with its own callback so its session stays apart from the account page's.
+ */
+export const PAY_PATH = '/pay';
+export const PAY_CALLBACK_PATH = '/pay/callback';
 
 /** The account page's URL under an issuer (no trailing slash). */
 export const accountUrl = (issuer: string, path = ACCOUNT_PATH): string => `${issuer}${path}`;
@@ -26,7 +32,7 @@ export function accountClientMetadata(issuer: string): ClientMetadata {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'Tessera',
     token_endpoint_auth_method: 'none',
-    redirect_uris: [accountUrl(issuer, ACCOUNT_CALLBACK_PATH)],
+    redirect_uris: [accountUrl(issuer, ACCOUNT_CALLBACK_PATH), accountUrl(issuer, PAY_CALLBACK_PATH)],
     post_logout_redirect_uris: [accountUrl(issuer)],
     grant_types: ['authorization_code'],
     response_types: ['code'],

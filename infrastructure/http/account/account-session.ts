@@ -9,6 +9,10 @@
  * scoped to /account (Secure behind https), stored only as its SHA-256 digest. It lives while the
  * provider session it came from lives: signing out anywhere, or ending that session from another
  * device, ends it too.
+ *
+ * The same mechanism serves the hosted payment page (/pay) with its own SessionScope: its own
+ * cookies scoped to /pay, its own callback and its own stored sessions, so neither page's cookie is
+ * ever sent to or accepted by the other.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
@@ -26,8 +30,20 @@ import { OIDC_ROUTES } from '../../oidc/provider.js';
 
 export const ACCOUNT_COOKIE = 'tessera_account';
 export const ACCOUNT_LOGIN_COOKIE = 'tessera_account_login';
-const SESSION_NAMESPACE = 'account-session';
-const LOGIN_NAMESPACE = 'account-login';
+
+/**
+ * Where a page's sessions live: the cookie path and names, the callback the provider sends codes
+ * to (one of the account client's redirect URIs), the store namespace, and which paths a sign-in
+ * may return to.
+ */
+export interface SessionScope {
+  readonly path: string;
+  readonly callbackPath: string;
+  readonly cookie: string;
+  readonly loginCookie: string;
+  readonly namespace: string;
+  readonly safeReturnTo: (value: unknown) => string;
+}
 
 /** An account-page session never outlives this, whatever the provider session does. */
 export const ACCOUNT_SESSION_TTL_SECONDS = 12 * 3600;
@@ -71,6 +87,16 @@ export function safeReturnTo(value: unknown): string {
   return /^\/account(\/[a-z-]*)?$/.test(value) ? value : ACCOUNT_PATH;
 }
 
+/** The account page's scope: cookies on /account, codes at /account/callback. */
+export const ACCOUNT_SESSION_SCOPE: SessionScope = {
+  path: ACCOUNT_PATH,
+  callbackPath: ACCOUNT_CALLBACK_PATH,
+  cookie: ACCOUNT_COOKIE,
+  loginCookie: ACCOUNT_LOGIN_COOKIE,
+  namespace: 'account',
+  safeReturnTo,
+};
+
 /** A cookie's value from the request's Cookie header. */
 export function readCookie(req: Request, name: string): string | null {
   const header = req.get('cookie');
@@ -89,10 +115,20 @@ export interface AccountSessionsDeps {
   readonly store: EphemeralStore;
   readonly sessions: Pick<UserSessions, 'isLive'>;
   readonly clock: Clock;
+  /** The page the sessions belong to; the account page's by default. */
+  readonly scope?: SessionScope;
 }
 
 export class AccountSessions {
-  constructor(private readonly deps: AccountSessionsDeps) {}
+  private readonly scope: SessionScope;
+  private readonly sessionNamespace: string;
+  private readonly loginNamespace: string;
+
+  constructor(private readonly deps: AccountSessionsDeps) {
+    this.scope = deps.scope ?? ACCOUNT_SESSION_SCOPE;
+    this.sessionNamespace = `${this.scope.namespace}-session`;
+    this.loginNamespace = `${this.scope.namespace}-login`;
+  }
 
   /**
    * Starts a sign-in: remembers the PKCE verifier under a fresh state, binds the state to this
@@ -108,17 +144,17 @@ export class AccountSessions {
     const verifier = token();
     const pending: PendingLogin = {
       verifier,
-      returnTo: safeReturnTo(options.returnTo),
+      returnTo: this.scope.safeReturnTo(options.returnTo),
       reauthenticate: options.reauthenticate === true,
     };
-    await this.deps.store.set(LOGIN_NAMESPACE, digest(state), pending, { ttlSeconds: LOGIN_TTL_SECONDS });
-    this.setCookie(res, issuer, ACCOUNT_LOGIN_COOKIE, state, LOGIN_TTL_SECONDS);
+    await this.deps.store.set(this.loginNamespace, digest(state), pending, { ttlSeconds: LOGIN_TTL_SECONDS });
+    this.setCookie(res, issuer, this.scope.loginCookie, state, LOGIN_TTL_SECONDS);
     const url = new URL(`${issuer}${OIDC_ROUTES.authorization}`);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
       response_type: 'code',
       scope: 'openid',
-      redirect_uri: accountUrl(issuer, ACCOUNT_CALLBACK_PATH),
+      redirect_uri: accountUrl(issuer, this.scope.callbackPath),
       state,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
@@ -135,11 +171,11 @@ export class AccountSessions {
   async complete(req: Request, res: Response, provider: Provider): Promise<CompleteOutcome> {
     const issuer = provider.issuer;
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const cookieState = readCookie(req, ACCOUNT_LOGIN_COOKIE);
-    this.clearCookie(res, issuer, ACCOUNT_LOGIN_COOKIE);
+    const cookieState = readCookie(req, this.scope.loginCookie);
+    this.clearCookie(res, issuer, this.scope.loginCookie);
     if (cookieState === null || state !== cookieState) return { ok: false, reason: 'invalid' };
-    const login = await this.deps.store.get<PendingLogin>(LOGIN_NAMESPACE, digest(state));
-    if (login === null || !(await this.deps.store.consume(LOGIN_NAMESPACE, digest(state)))) {
+    const login = await this.deps.store.get<PendingLogin>(this.loginNamespace, digest(state));
+    if (login === null || !(await this.deps.store.consume(this.loginNamespace, digest(state)))) {
       return { ok: false, reason: 'invalid' };
     }
     if (typeof req.query.error === 'string') return { ok: false, reason: 'denied' };
@@ -152,7 +188,7 @@ export class AccountSessions {
       code === undefined ||
       (code as unknown as { consumed?: number }).consumed !== undefined ||
       code.clientId !== ACCOUNT_CLIENT_ID ||
-      code.redirectUri !== accountUrl(issuer, ACCOUNT_CALLBACK_PATH) ||
+      code.redirectUri !== accountUrl(issuer, this.scope.callbackPath) ||
       code.codeChallenge !== challenge ||
       code.accountId === undefined ||
       code.sessionUid === undefined
@@ -173,22 +209,22 @@ export class AccountSessions {
         : null,
       acr: code.acr ?? null,
     };
-    await this.deps.store.set(SESSION_NAMESPACE, digest(id), session, {
+    await this.deps.store.set(this.sessionNamespace, digest(id), session, {
       ttlSeconds: ACCOUNT_SESSION_TTL_SECONDS,
     });
-    this.setCookie(res, issuer, ACCOUNT_COOKIE, id, null);
+    this.setCookie(res, issuer, this.scope.cookie, id, null);
     return { ok: true, returnTo: login.value.returnTo };
   }
 
   /** The request's account session, while it and its provider session live. */
   async current(req: Request): Promise<AccountSession | null> {
-    const id = readCookie(req, ACCOUNT_COOKIE);
+    const id = readCookie(req, this.scope.cookie);
     if (id === null) return null;
     const key = digest(id);
-    const entry = await this.deps.store.get<Omit<AccountSession, 'key'>>(SESSION_NAMESPACE, key);
+    const entry = await this.deps.store.get<Omit<AccountSession, 'key'>>(this.sessionNamespace, key);
     if (entry === null) return null;
     if (!(await this.deps.sessions.isLive(entry.value.sub, entry.value.sessionUid))) {
-      await this.deps.store.delete(SESSION_NAMESPACE, key);
+      await this.deps.store.delete(this.sessionNamespace, key);
       return null;
     }
     return { key, ...entry.value };
@@ -201,8 +237,8 @@ export class AccountSessions {
 
   /** Ends the account session and forgets its cookie. */
   async end(res: Response, issuer: string, session: AccountSession): Promise<void> {
-    await this.deps.store.delete(SESSION_NAMESPACE, session.key);
-    this.clearCookie(res, issuer, ACCOUNT_COOKIE);
+    await this.deps.store.delete(this.sessionNamespace, session.key);
+    this.clearCookie(res, issuer, this.scope.cookie);
   }
 
   private setCookie(
@@ -216,7 +252,7 @@ export class AccountSessions {
       httpOnly: true,
       sameSite: 'lax',
       secure: new URL(issuer).protocol === 'https:',
-      path: ACCOUNT_PATH,
+      path: this.scope.path,
       ...(maxAgeSeconds === null ? {} : { maxAge: maxAgeSeconds * 1000 }),
     });
   }
@@ -226,7 +262,7 @@ export class AccountSessions {
       httpOnly: true,
       sameSite: 'lax',
       secure: new URL(issuer).protocol === 'https:',
-      path: ACCOUNT_PATH,
+      path: this.scope.path,
     });
   }
 }
