@@ -59,6 +59,11 @@ export interface Page {
   readonly imageOrigins?: readonly string[];
   /** A wider frame, for pages with lists (the account page). */
   readonly wide?: boolean;
+  /**
+   * Where the browser goes on by itself (a meta refresh, no script). It starts a new navigation, so
+   * it is not bound by the form-action of a form whose redirects led to this page.
+   */
+  readonly refreshTo?: string;
 }
 
 function sources(origins: readonly string[] | undefined): string {
@@ -83,6 +88,9 @@ export function renderPage(page: Page): string {
     `<!doctype html>\n<html lang="${page.locale}"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta name="robots" content="noindex"><title>${escapeHtml(page.title)} – Tessera</title>` +
+    (page.refreshTo === undefined
+      ? ''
+      : `<meta http-equiv="refresh" content="0;url=${escapeHtml(page.refreshTo)}">`) +
     `<style>${STYLE}</style></head><body><main${page.wide === true ? ' class="wide"' : ''}>\n${page.body}\n</main></body></html>\n`
   );
 }

@@ -27,6 +27,9 @@ export interface PayStrings {
   readonly expired: string;
   readonly pendingTitle: string;
   readonly pending: string;
+  readonly completeTitle: string;
+  readonly complete: string;
+  readonly continueToShop: string;
   readonly refusedTitle: string;
   readonly refused: string;
   readonly notFound: string;
@@ -69,6 +72,9 @@ const EN: PayStrings = {
   canceled: 'This payment was canceled. Nothing was charged.',
   expiredTitle: 'Payment expired',
   expired: 'This payment has expired and can no longer be made.',
+  completeTitle: 'Payment complete',
+  complete: 'Thank you: the payment is complete. Taking you back…',
+  continueToShop: 'Continue',
   pendingTitle: 'Payment in progress',
   pending:
     'We are waiting for confirmation of your payment. Reload this page in a moment to see how it went.',
@@ -114,6 +120,9 @@ const NB: PayStrings = {
   canceled: 'Denne betalingen ble avbrutt. Ingenting ble trukket.',
   expiredTitle: 'Betalingen er utløpt',
   expired: 'Denne betalingen er utløpt og kan ikke lenger gjennomføres.',
+  completeTitle: 'Betalingen er fullført',
+  complete: 'Takk! Betalingen er fullført. Du sendes tilbake …',
+  continueToShop: 'Fortsett',
   pendingTitle: 'Betalingen behandles',
   pending:
     'Vi venter på bekreftelse av betalingen. Last inn siden på nytt om litt for å se hvordan det gikk.',

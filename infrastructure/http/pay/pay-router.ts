@@ -46,7 +46,7 @@ import { CSRF_FIELD, type CsrfTokens } from '../pages/csrf.js';
 import { chooseLocale, type Locale } from '../pages/i18n.js';
 import { sendPage } from '../pages/render.js';
 import { payMessage, type PayStrings, payStrings } from './pay-i18n.js';
-import { originsOf, payMessagePage, payPage } from './pay-views.js';
+import { originsOf, payCompletePage, payMessagePage, payPage } from './pay-views.js';
 
 export interface PayRouterDeps {
   readonly provider: () => Provider;
@@ -190,10 +190,20 @@ export function createPayRouter(deps: PayRouterDeps): Router {
     );
   }
 
-  /** Where a payment attempt leads the payer. */
-  async function settle(res: Response, s: PayScene, outcome: PayOutcome): Promise<void> {
+  /**
+   * Where a payment attempt leads the payer. `viaProcessor`: the request came through the card
+   * processor's pages (card form, challenge), so success is a page that moves on by itself rather
+   * than a redirect the processor's form-action would block.
+   */
+  async function settle(
+    res: Response,
+    s: PayScene,
+    outcome: PayOutcome,
+    viaProcessor = false,
+  ): Promise<void> {
     switch (outcome.status) {
       case 'captured':
+        if (viaProcessor) return sendPage(res, 200, payCompletePage(s.locale, successUrl(s.tx)));
         return res.redirect(303, successUrl(s.tx));
       case 'requires_action':
         if (outcome.actionUrl !== undefined) return res.redirect(303, outcome.actionUrl);
@@ -383,7 +393,7 @@ export function createPayRouter(deps: PayRouterDeps): Router {
           if (!(err instanceof DomainError)) throw err;
         }
       }
-      await settle(res, s, outcome);
+      await settle(res, s, outcome, true);
     }),
   );
 
@@ -398,7 +408,7 @@ export function createPayRouter(deps: PayRouterDeps): Router {
       async (req, res, s) => {
         const attempt = attemptOf(req);
         if (attempt === null) return show(res, s, 200);
-        await settle(res, s, await deps.flow.resume(s.tx.transactionId, attempt, s.ctx));
+        await settle(res, s, await deps.flow.resume(s.tx.transactionId, attempt, s.ctx), true);
       },
       {
         returnTo: (req, id) => {

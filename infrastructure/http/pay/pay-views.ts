@@ -112,6 +112,24 @@ export function payPage(m: PayPageModel): Page {
  * A payment that cannot be paid here (paid, canceled, expired, in progress, another account's), or
  * a failure before the payment could be shown. Errors are announced (role="alert").
  */
+/**
+ * After a payment that arrived through the card processor's pages: a form there started the
+ * redirects that led here, and browsers hold every redirect of a form post to that form's
+ * `form-action`, which cannot name each shop. So the way on to the shop is a new navigation: a meta
+ * refresh, with a link for browsers that do not follow it.
+ */
+export function payCompletePage(locale: Locale, successUrl: string): Page {
+  const t = payStrings(locale);
+  return {
+    locale,
+    title: t.completeTitle,
+    refreshTo: successUrl,
+    body:
+      `<h1>${e(t.completeTitle)}</h1><p class="notice" role="status">${e(t.complete)}</p>` +
+      `<p><a href="${e(successUrl)}">${e(t.continueToShop)}</a></p>`,
+  };
+}
+
 export function payMessagePage(
   locale: Locale,
   title: string,
