@@ -4,7 +4,11 @@
  * provider's backend (a client_credentials token) sees only what it granted, for its own SKUs. A
  * user's own token (a sub) may read that user's rights where a route allows it.
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import type { CommandContext } from '../../application/kernel/command-handler.js';
+import { requestContext } from './context.js';
+import { parseInput } from './validation.js';
 import { bearerAuth, bearerToken, type ScopeRequirement } from './bearer-auth.js';
 import type { TokenVerifier } from '../../application/ports/token-verifier.js';
 import { HttpProblem } from './problem.js';
@@ -75,4 +79,44 @@ export function cachedProviderOf(
     cache.set(clientId, { providerId, at: now });
     return providerId;
   };
+}
+
+const SubParam = z.object({ sub: z.uuid('must be a user id (the OIDC `sub`, a UUID)') });
+
+/**
+ * The user a provider-facing path names (`/users/{sub}/…`): a UUID, or `me` for a user token's own
+ * sub. A user's token reaches only its own user: naming another throws `notFound()`, the same
+ * answer as for a resource that does not exist.
+ */
+export function pathUser(req: Request, who: Caller, notFound: () => Error): string {
+  const raw = String(req.params.sub);
+  if (raw === 'me') {
+    if (who.sub === null) {
+      throw new HttpProblem(
+        400,
+        'user_required',
+        '`me` names the user of a user token; name the user by sub.',
+      );
+    }
+    return who.sub;
+  }
+  const { sub } = parseInput(SubParam, { sub: raw }, 'params');
+  if (who.sub !== null && who.sub !== sub) throw notFound();
+  return sub;
+}
+
+/** Changes are for a provider's backend: a user's token is refused with 403. */
+export function requireBackend(who: Caller, what: string): void {
+  if (who.sub !== null) {
+    throw new HttpProblem(
+      403,
+      'client_token_required',
+      `${what} is for a provider's backend with a client_credentials token.`,
+    );
+  }
+}
+
+/** The context of a write a provider's client makes. */
+export function clientContext(res: Response, who: Caller): CommandContext {
+  return { actor: { kind: 'client', id: who.clientId }, correlationId: requestContext(res).correlationId };
 }

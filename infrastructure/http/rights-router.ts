@@ -29,8 +29,15 @@ import { normaliseInstant } from '../../domain/right/values.js';
 import { RIGHTS_PROJECTION } from '../../projections/rights.js';
 import type { EntitlementTokenSigner } from '../oidc/entitlement-tokens.js';
 import { idempotencyKey } from './admin-writes.js';
-import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
-import { HttpProblem } from './problem.js';
+import {
+  type Caller,
+  caller,
+  callerAuth,
+  clientContext,
+  pathUser,
+  type ProviderOfClient,
+  requireBackend,
+} from './caller.js';
 import { type AwaitMinPosition, setPosition } from './read-after-write.js';
 import {
   AccessBatchBody,
@@ -46,7 +53,6 @@ import {
   toRightResource,
 } from './rights-resources.js';
 import { parseInput } from './validation.js';
-import { requestContext } from './context.js';
 
 export interface RightsRouterDeps {
   readonly commands: RightCommands;
@@ -64,50 +70,17 @@ export interface RightsRouterDeps {
 }
 
 // Built once: a zod schema compiles its fast path on first use, so none is made per request.
-const SubParam = RightParams.pick({ sub: true });
 const RightIdParam = RightParams.pick({ rightId: true });
 const SkuQuery = AccessQuery.pick({ sku: true });
 const EmptyBody = z.strictObject({});
+
+const notFound = (): DomainError => new DomainError('not_found', 'right_not_found', 'No such right.');
+const BACKEND_ONLY = 'Changing rights';
 
 const READ = ['id.user.right.read'];
 const WRITE = ['id.user.right.write'];
 const USE = ['id.user.right.use', 'id.user.right.write'];
 const PROJECTIONS = [RIGHTS_PROJECTION];
-
-/** The user a path names: a UUID, or `me` for a user token's own sub. */
-function pathUser(req: Request, who: Caller): string {
-  const raw = String(req.params.sub);
-  if (raw === 'me') {
-    if (who.sub === null) {
-      throw new HttpProblem(
-        400,
-        'user_required',
-        '`me` names the user of a user token; name the user by sub.',
-      );
-    }
-    return who.sub;
-  }
-  const { sub } = parseInput(SubParam, { sub: raw }, 'params');
-  // A user's token reads only its own user; a provider's backend any user (scoped to its rights).
-  if (who.sub !== null && who.sub !== sub)
-    throw new DomainError('not_found', 'right_not_found', 'No such right.');
-  return sub;
-}
-
-function backendOnly(who: Caller): void {
-  if (who.sub !== null) {
-    throw new HttpProblem(
-      403,
-      'client_token_required',
-      "Changing rights is for a provider's backend with a client_credentials token.",
-    );
-  }
-}
-
-const context = (res: Response, who: Caller) => ({
-  actor: { kind: 'client' as const, id: who.clientId },
-  correlationId: requestContext(res).correlationId,
-});
 
 export function createRightsRouter(deps: RightsRouterDeps): Router {
   const router = Router();
@@ -115,7 +88,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   /** The right named by the path, as the caller may see it: its provider's and its user's. */
   async function pathRight(req: Request, who: Caller) {
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     const { rightId } = parseInput(RightIdParam, { rightId: req.params.rightId }, 'params');
     const right = await deps.queries.get(who.providerId, rightId);
     if (right.sub !== sub) throw new DomainError('not_found', 'right_not_found', 'No such right.');
@@ -147,7 +120,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
   // First: the access check is the hottest route, matched before any other.
   router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     const query = parseInput(AccessQuery, req.query, 'query');
     const at = instantOf(query.at, deps.clock.now());
     const answer = await deps.queries.access(sub, who.providerId, query.sku, at);
@@ -156,8 +129,8 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   router.post('/users/:sub/rights', ...auth(WRITE), async (req, res) => {
     const who = caller(res);
-    backendOnly(who);
-    const sub = pathUser(req, who);
+    requireBackend(who, BACKEND_ONLY);
+    const sub = pathUser(req, who, notFound);
     const body = parseInput(GrantBody, req.body, 'body');
     const key = idempotencyKey(req);
     const result = await deps.commands.grant(
@@ -172,7 +145,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
           : { validUntil: body.validUntil === null ? null : normaliseInstant(body.validUntil)! }),
         ...(body.payload === undefined ? {} : { payload: body.payload }),
       },
-      context(res, who),
+      clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
     res.setHeader('Location', `/v1/users/${sub}/rights/${result.rightId}`);
@@ -182,7 +155,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   router.post('/rights/batch', ...auth(WRITE), async (req, res) => {
     const who = caller(res);
-    backendOnly(who);
+    requireBackend(who, BACKEND_ONLY);
     const body = parseInput(GrantBatchBody, req.body, 'body');
     const items = await deps.commands.grantMany(
       body.rights.map((r) => ({
@@ -196,7 +169,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
           : { validUntil: r.validUntil === null ? null : normaliseInstant(r.validUntil)! }),
         ...(r.payload === undefined ? {} : { payload: r.payload }),
       })),
-      context(res, who),
+      clientContext(res, who),
     );
     const positions = items.flatMap((i) => (i.ok && i.result.position !== null ? [i.result.position] : []));
     if (positions.length > 0) {
@@ -215,7 +188,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   router.get('/users/:sub/rights', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     const query = parseInput(RightsQuery, req.query, 'query');
     await deps.awaitMinPosition(req, PROJECTIONS);
     const at = query.active === undefined ? undefined : instantOf(query.active, deps.clock.now());
@@ -239,7 +212,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
   ) =>
     router.post(`/users/:sub/rights/:rightId/${path}`, ...auth(scopes), async (req, res) => {
       const who = caller(res);
-      backendOnly(who);
+      requireBackend(who, BACKEND_ONLY);
       const right = await pathRight(req, who);
       const result = await run(who, right.id, req.body ?? {}, res);
       await answerWrite(res, who, right.id, result.position);
@@ -251,7 +224,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       who.providerId,
       rightId,
       'validUntil' in input ? { validUntil: normaliseInstant(input.validUntil)! } : { by: input.by },
-      context(res, who),
+      clientContext(res, who),
     );
   });
   change('suspend', WRITE, (who, rightId, body, res) =>
@@ -259,29 +232,29 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       who.providerId,
       rightId,
       parseInput(ReasonBody, body, 'body').reason,
-      context(res, who),
+      clientContext(res, who),
     ),
   );
   change('reactivate', WRITE, (who, rightId, body, res) => {
     parseInput(EmptyBody, body, 'body');
-    return deps.commands.reactivate(who.providerId, rightId, context(res, who));
+    return deps.commands.reactivate(who.providerId, rightId, clientContext(res, who));
   });
   change('terminate', WRITE, (who, rightId, body, res) =>
     deps.commands.terminate(
       who.providerId,
       rightId,
       parseInput(ReasonBody, body, 'body').reason,
-      context(res, who),
+      clientContext(res, who),
     ),
   );
   change('usage', USE, (who, rightId, body, res) => {
     parseInput(EmptyBody, body, 'body');
-    return deps.commands.recordUsage(who.providerId, rightId, context(res, who));
+    return deps.commands.recordUsage(who.providerId, rightId, clientContext(res, who));
   });
 
   router.post('/access/batch', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    backendOnly(who);
+    requireBackend(who, BACKEND_ONLY);
     const body = parseInput(AccessBatchBody, req.body, 'body');
     const at = body.at === undefined ? deps.clock.now() : new Date(body.at);
     const results = await Promise.all(
@@ -294,8 +267,8 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   router.get('/users/:sub/access/explain', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    backendOnly(who);
-    const sub = pathUser(req, who);
+    requireBackend(who, BACKEND_ONLY);
+    const sub = pathUser(req, who, notFound);
     const { sku } = parseInput(SkuQuery, req.query, 'query');
     const explanation = await deps.explainer.explain(sub, who.providerId, sku, deps.clock.now());
     res.json({
@@ -306,7 +279,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
 
   router.get('/users/:sub/entitlements', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     const now = deps.clock.now();
     const active = await deps.queries.listForUser(sub, { providerId: who.providerId, activeAt: now });
     const entitlements = active.map((r) => ({ sku: r.sku, rightId: r.id, validUntil: r.validUntil }));

@@ -22,11 +22,17 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import { SkuSchema } from '../../domain/catalog/values.js';
 import { SUBSCRIPTIONS_PROJECTION, type SubscriptionDoc } from '../../projections/subscriptions.js';
 import { idempotencyKey } from './admin-writes.js';
-import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
-import { HttpProblem } from './problem.js';
+import {
+  type Caller,
+  caller,
+  callerAuth,
+  clientContext,
+  pathUser,
+  type ProviderOfClient,
+  requireBackend,
+} from './caller.js';
 import { type AwaitMinPosition, setPosition } from './read-after-write.js';
 import { parseInput } from './validation.js';
-import { requestContext } from './context.js';
 
 const Sub = z.uuid('must be a user id (the OIDC `sub`, a UUID)');
 export const SubscriptionParams = z.object({ sub: Sub, subscriptionId: z.uuid('must be a subscription id') });
@@ -74,54 +80,23 @@ export interface SubscriptionsRouterDeps {
 }
 
 // Built once: a zod schema compiles its fast path on first use, so none is made per request.
-const SubParam = SubscriptionParams.pick({ sub: true });
 const SubscriptionIdParam = SubscriptionParams.pick({ subscriptionId: true });
 const EmptyBody = z.strictObject({});
+
+const notFound = (): DomainError =>
+  new DomainError('not_found', 'subscription_not_found', 'No such subscription.');
+const BACKEND_ONLY = 'Managing subscriptions';
 
 const READ = ['id.user.right.read'];
 const WRITE = ['id.user.right.write'];
 const PROJECTIONS = [SUBSCRIPTIONS_PROJECTION];
 
-function pathUser(req: Request, who: Caller): string {
-  const raw = String(req.params.sub);
-  if (raw === 'me') {
-    if (who.sub === null) {
-      throw new HttpProblem(
-        400,
-        'user_required',
-        '`me` names the user of a user token; name the user by sub.',
-      );
-    }
-    return who.sub;
-  }
-  const { sub } = parseInput(SubParam, { sub: raw }, 'params');
-  if (who.sub !== null && who.sub !== sub) {
-    throw new DomainError('not_found', 'subscription_not_found', 'No such subscription.');
-  }
-  return sub;
-}
-
-const context = (res: Response, who: Caller) => ({
-  actor: { kind: 'client' as const, id: who.clientId },
-  correlationId: requestContext(res).correlationId,
-});
-
 export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router {
   const router = Router();
   const auth = (anyOf: readonly string[]) => callerAuth(deps.verifier, deps.providerOf, anyOf);
 
-  function backendOnly(who: Caller): void {
-    if (who.sub !== null) {
-      throw new HttpProblem(
-        403,
-        'client_token_required',
-        "Managing subscriptions is for a provider's backend with a client_credentials token.",
-      );
-    }
-  }
-
   async function pathSubscription(req: Request, who: Caller): Promise<SubscriptionDoc> {
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     const { subscriptionId } = parseInput(
       SubscriptionIdParam,
       { subscriptionId: req.params.subscriptionId },
@@ -150,15 +125,15 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
 
   router.post('/users/:sub/subscriptions', ...auth(WRITE), async (req, res) => {
     const who = caller(res);
-    backendOnly(who);
-    const sub = pathUser(req, who);
+    requireBackend(who, BACKEND_ONLY);
+    const sub = pathUser(req, who, notFound);
     const { sku } = parseInput(StartSubscriptionBody, req.body, 'body');
     const key = idempotencyKey(req);
     const result = await deps.commands.start(
       who.providerId,
       sub,
       sku,
-      context(res, who),
+      clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
     res.setHeader('Location', `/v1/users/${sub}/subscriptions/${result.subscriptionId}`);
@@ -168,7 +143,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
 
   router.get('/users/:sub/subscriptions', ...auth(READ), async (req, res) => {
     const who = caller(res);
-    const sub = pathUser(req, who);
+    const sub = pathUser(req, who, notFound);
     await deps.awaitMinPosition(req, PROJECTIONS);
     const items = await deps.queries.listForUser(sub, who.providerId);
     res.json({ subscriptions: items.map(toSubscriptionResource) });
@@ -185,7 +160,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
   ) =>
     router.post(`/users/:sub/subscriptions/:subscriptionId/${path}`, ...auth(WRITE), async (req, res) => {
       const who = caller(res);
-      backendOnly(who);
+      requireBackend(who, BACKEND_ONLY);
       const doc = await pathSubscription(req, who);
       const result = await run(who, doc.id, req.body ?? {}, res);
       await answer(res, who, doc.id, result.position);
@@ -197,31 +172,31 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
       who.providerId,
       id,
       { atPeriodEnd: input.atPeriodEnd, ...(input.reason === undefined ? {} : { reason: input.reason }) },
-      context(res, who),
+      clientContext(res, who),
     );
   });
   action('resume', (who, id, body, res) => {
     parseInput(EmptyBody, body, 'body');
-    return deps.commands.resume(who.providerId, id, context(res, who));
+    return deps.commands.resume(who.providerId, id, clientContext(res, who));
   });
   action('suspend', (who, id, body, res) =>
     deps.commands.suspend(
       who.providerId,
       id,
-      context(res, who),
+      clientContext(res, who),
       parseInput(SuspendSubscriptionBody, body, 'body').reason,
     ),
   );
   action('reactivate', (who, id, body, res) => {
     parseInput(EmptyBody, body, 'body');
-    return deps.commands.reactivate(who.providerId, id, context(res, who));
+    return deps.commands.reactivate(who.providerId, id, clientContext(res, who));
   });
   action('plan', (who, id, body, res) =>
     deps.commands.changePlan(
       who.providerId,
       id,
       parseInput(ChangePlanBody, body, 'body').sku,
-      context(res, who),
+      clientContext(res, who),
     ),
   );
 
