@@ -13,12 +13,12 @@
  *   npm run bench:access    BENCH_SECONDS (default 5) per round, BENCH_ROUNDS (default 3),
  *                           BENCH_USERS (default 100000)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { start, stop } from './support/processes.js';
 import 'reflect-metadata';
 import { CatalogCommands } from '../application/catalog/catalog-commands.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
@@ -34,36 +34,7 @@ const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const ROOT = resolve(import.meta.dirname, '..');
 const DAY = 24 * 3600 * 1000;
-
-function start(args: string[], env: Record<string, string>, urlFrom: 'stdout' | 'stderr') {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise<{ child: ChildProcess; url: string }>((resolveStart, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${text}`)), 120_000);
-    child[urlFrom]!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolveStart({ child, url: match[0] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${String(code)}: ${text}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-}
 
 /** A provider with two products and one right per user, written straight into the log. */
 async function seed(dataDir: string): Promise<{ providerId: string; subs: string[] }> {

@@ -22,22 +22,22 @@
  *   npm run bench:purchase    BENCH_SECONDS (default 10) measured after BENCH_WARMUP (default 3) s,
  *                             BENCH_USERS (default 10) users shared round-robin by the 50 loops
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { purchaseRightId } from '../application/payment/rights-on-purchase.js';
 import { Browser, formAction, hiddenField, type Visit } from '../tests/support/browser.js';
+import { start, stop } from './support/processes.js';
 
 const LOOPS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const USERS = Math.min(Number(process.env.BENCH_USERS ?? 10), LOOPS);
 const SKUS = Math.ceil(LOOPS / USERS);
-const ROOT = resolve(import.meta.dirname, '..');
 /** One HTTP call that takes longer is a failed purchase (the socket is dropped). */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** A right not visible this long after the payment is a failed purchase. */
@@ -53,35 +53,6 @@ const REDIRECT_URI = 'http://127.0.0.1/cb';
 const BACKEND_SCOPES = 'payment.transactions.write id.user.right.read';
 const USER_SCOPES = 'openid id.user.read payment.transactions.write';
 const PRICE = { amount: 4900, currency: 'NOK' };
-
-function start(args: string[], env: Record<string, string>, urlFrom: 'stdout' | 'stderr') {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise<{ child: ChildProcess; url: string }>((resolveStart, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${text}`)), 120_000);
-    child[urlFrom]!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolveStart({ child, url: match[0] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${String(code)}: ${text}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 * LOOPS });
 

@@ -9,43 +9,14 @@
  *
  *   npm run bench:token        BENCH_SECONDS (default 5) per measurement, after 1 s of warm-up
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { start, stop } from './support/processes.js';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROOT = resolve(import.meta.dirname, '..');
-
-function start(args: string[], env: Record<string, string>, urlFrom: 'stdout' | 'stderr') {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise<{ child: ChildProcess; url: string }>((resolveStart, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${text}`)), 60_000);
-    child[urlFrom]!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolveStart({ child, url: match[0] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${String(code)}: ${text}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-}
 
 interface Target {
   readonly url: string;
