@@ -165,10 +165,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         const session = await deps.accountSessions.current(req);
         if (session === null) {
           if (options.post) throw new AccountPageError(403, (t) => t.errors.csrf);
-          res.redirect(
-            303,
-            `/account/signin?return=${encodeURIComponent(safeReturnTo(req.path === '/account' ? '/account' : `/account${req.path.replace(/^\/account/, '')}`))}`,
-          );
+          res.redirect(303, `/account/signin?return=${encodeURIComponent(safeReturnTo(req.path))}`);
           return;
         }
         s = await scene(req, res, session);
