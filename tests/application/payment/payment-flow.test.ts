@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CommandHandler, IdempotencyKeyReusedError } from '../../../application/kernel/command-handler.js';
 import { silentLogger } from '../../../application/ports/logger.js';
 import { PaymentFlow } from '../../../application/payment/payment-flow.js';
-import type { PaymentProviders } from '../../../application/payment/payment-methods.js';
+import { type PaymentProviders, tokenFingerprint } from '../../../application/payment/payment-methods.js';
 import { DomainError } from '../../../domain/kernel/decider.js';
 import { transactionStreamId } from '../../../domain/payment/values.js';
 import {
@@ -114,7 +114,7 @@ describe('PaymentFlow with the sandbox providers (SQLite)', function () {
       'PaymentCaptured',
     ]);
     const log = JSON.stringify(await world.store.readStream(transactionStreamId(id)));
-    expect(log).to.match(/tok_[0-9a-f]{16} visa \*\*\*\* 4242 12\/2030/);
+    expect(log).to.match(/tok_[a-p]{16} visa \*\*\*\* 4242 12\/2030/);
     expect(log).not.to.include(method.token);
     expect(log).not.to.match(/4242424242424242|4242 4242 4242 4242/);
     await world.caughtUp();
@@ -292,5 +292,16 @@ describe('PaymentFlow with the sandbox providers (SQLite)', function () {
       flow.refund(providerA, id, { amount: nok(100), reason: 'x', issuer }, ctx, 'k'),
     );
     expect(err).to.include({ code: 'not_captured' });
+  });
+});
+
+describe('tokenFingerprint', () => {
+  it('never contains a digit, so no token digest reads as a card number', () => {
+    for (let i = 0; i < 2000; i++) {
+      const fingerprint = tokenFingerprint(`pm_${i}_${'x'.repeat(i % 7)}`);
+      expect(fingerprint).to.match(/^tok_[a-p]{16}$/);
+    }
+    expect(tokenFingerprint('pm_a')).to.equal(tokenFingerprint('pm_a'));
+    expect(tokenFingerprint('pm_a')).to.not.equal(tokenFingerprint('pm_b'));
   });
 });
