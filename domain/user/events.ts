@@ -111,6 +111,23 @@ export const SignInUnlocked = defineEvent('SignInUnlocked', z.object({ userId, r
 export type SignInUnlocked = EventOf<typeof SignInUnlocked>;
 
 /**
+ * The person signed in: proved control of a phone (`sms`) or email (`email`) with a one-time code,
+ * and also gave the account's password when `withPassword`. `clientId` is the service the sign-in
+ * was for (null when it was not started by a client's authorization request). Failed attempts are
+ * not events; they are counted in metrics and, past the limits, end in SignInLocked.
+ */
+export const SignedIn = defineEvent(
+  'SignedIn',
+  z.object({
+    userId,
+    method: z.enum(['sms', 'email']),
+    withPassword: z.boolean(),
+    clientId: z.string().min(1).max(200).nullable(),
+  }),
+);
+export type SignedIn = EventOf<typeof SignedIn>;
+
+/**
  * The account was erased. Its vault key is destroyed right after this event is appended, which makes
  * every sealed value in the stream unreadable; its phones and emails are free for other accounts.
  */
@@ -135,6 +152,7 @@ export type UserEvent =
   | PasswordRemoved
   | SignInLocked
   | SignInUnlocked
+  | SignedIn
   | UserErased;
 
 /** Every user event definition, for the application's EventRegistry. */
@@ -153,5 +171,6 @@ export const userEvents: readonly EventDefinition[] = [
   PasswordRemoved,
   SignInLocked,
   SignInUnlocked,
+  SignedIn,
   UserErased,
 ];

@@ -138,6 +138,8 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       return { ...state, lock: { reason: event.data.reason, until: event.data.until } };
     case 'SignInUnlocked':
       return { ...state, lock: null };
+    case 'SignedIn':
+      return state;
     case 'UserErased':
       return { status: 'erased', userId: state.userId };
   }

@@ -19,6 +19,11 @@ export const ACCOUNT_CALLBACK_PATH = '/account/callback';
  */
 export const PAY_PATH = '/pay';
 export const PAY_CALLBACK_PATH = '/pay/callback';
+/** Tessera's staff pages sign staff in through the same client, each with its own callback. */
+export const SUPPORT_PATH = '/support';
+export const SUPPORT_CALLBACK_PATH = '/support/callback';
+export const DASHBOARD_PATH = '/dashboard';
+export const DASHBOARD_CALLBACK_PATH = '/dashboard/callback';
 
 /** The account page's URL under an issuer (no trailing slash). */
 export const accountUrl = (issuer: string, path = ACCOUNT_PATH): string => `${issuer}${path}`;
@@ -32,7 +37,12 @@ export function accountClientMetadata(issuer: string): ClientMetadata {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'Tessera',
     token_endpoint_auth_method: 'none',
-    redirect_uris: [accountUrl(issuer, ACCOUNT_CALLBACK_PATH), accountUrl(issuer, PAY_CALLBACK_PATH)],
+    redirect_uris: [
+      ACCOUNT_CALLBACK_PATH,
+      PAY_CALLBACK_PATH,
+      SUPPORT_CALLBACK_PATH,
+      DASHBOARD_CALLBACK_PATH,
+    ].map((path) => accountUrl(issuer, path)),
     post_logout_redirect_uris: [accountUrl(issuer)],
     grant_types: ['authorization_code'],
     response_types: ['code'],
