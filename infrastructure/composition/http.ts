@@ -106,7 +106,12 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         csrf: new CsrfTokens(secrets.derive('account-page-csrf')),
         views: runner,
         defaultCountry: config.defaultPhoneCountry as CountryCode,
-        paymentMethods: { queries: ctx.get(PaymentMethodQueries), commands: ctx.get(PaymentMethodCommands) },
+        paymentMethods: {
+          queries: ctx.get(PaymentMethodQueries),
+          commands: ctx.get(PaymentMethodCommands),
+          tokenizer: ctx.get<CardTokenizer | null>(CARD_TOKENIZER),
+          store: stores.ephemeral,
+        },
         ...(overrides.readAfterWriteTimeoutMs === undefined
           ? {}
           : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Browser, formAction, type Visit } from '../support/browser.js';
+import { Browser, formAction, hiddenField, type Visit } from '../support/browser.js';
 import {
   answerConsent,
   authorizationRequest,
@@ -132,6 +132,65 @@ describe('Account page: payment methods', function () {
     expect(
       listed.body.items.map((m: { methodId: string; isDefault: boolean }) => [m.methodId, m.isDefault]),
     ).to.deep.equal([[mastercard, true]]);
+  });
+
+  it('adds a card through the card provider’s form; the number never reaches Tessera, a replayed return saves nothing', async () => {
+    const browser = new Browser(server.url);
+    const page = await signInWithPhone(server, browser, await browser.get('/account'), '+4741700003');
+    expect(page.body).to.include('Add a card');
+    // The page's CSP lets its forms lead on to the card provider's form (reached by a redirect).
+    expect(page.headers.get('content-security-policy')).to.match(
+      /form-action 'self' http:\/\/127\.0\.0\.1:\d+/,
+    );
+
+    // Without the session's CSRF token nothing starts.
+    const forged = await browser.post(formAction(page.body, '/account/payment-methods/new-card'), {});
+    expect(forged.status).to.equal(403);
+
+    const form = await browser.post(formAction(page.body, '/account/payment-methods/new-card'), {
+      csrf: hiddenField(page.body, 'csrf'),
+    });
+    expect(new URL(form.url).pathname).to.equal('/sandbox/card/checkout');
+    const returnUrl = hiddenField(form.body, 'return_url');
+    expect(returnUrl).to.equal(`${server.url}/account/payment-methods/card`);
+    const state = hiddenField(form.body, 'state');
+
+    // The browser posts the card to the provider, which sends it back with a token.
+    const back = await fetch(`${server.url}/sandbox/card/tokens`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        number: '4242 4242 4242 4242',
+        expiry: '10/32',
+        cvc: '123',
+        return_url: returnUrl,
+        state,
+      }),
+    });
+    expect(back.status).to.equal(303);
+    const location = new URL(back.headers.get('location')!);
+    expect(location.pathname).to.equal('/account/payment-methods/card');
+    expect(location.search).to.not.include('4242424242424242');
+
+    const saved = await browser.get(location.pathname + location.search);
+    expect(saved.status, saved.body).to.equal(200);
+    expect(saved.body).to.include('The card is saved.');
+    expect(itemOf(saved, 'Visa ending in 4242')).to.include('(expires 10/2032, default)');
+
+    // The same return again (a reload, or someone replaying the URL) saves nothing more.
+    const replay = await browser.get(location.pathname + location.search);
+    expect(replay.status).to.equal(400);
+    expect(replay.body).to.include('The card was not saved.');
+    const items = /<section id="payment-methods">([\s\S]*?)<\/section>/.exec(replay.body)?.[1] ?? '';
+    expect(items.split('Visa ending in 4242').length - 1).to.equal(1);
+
+    // A return carrying another session's state is refused too.
+    const stranger = new Browser(server.url);
+    await signInWithPhone(server, stranger, await stranger.get('/account'), '+4741700004');
+    const theirs = await stranger.get(location.pathname + location.search);
+    expect(theirs.status).to.equal(400);
+    expect(theirs.body).to.include('No saved payment methods.');
   });
 
   it('shows the section in Norwegian', async () => {

@@ -15,7 +15,8 @@ export type AccountNotice =
   | 'service_revoked'
   | 'session_ended'
   | 'payment_method_default'
-  | 'payment_method_removed';
+  | 'payment_method_removed'
+  | 'payment_method_added';
 
 export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'profile_saved',
@@ -29,6 +30,7 @@ export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'session_ended',
   'payment_method_default',
   'payment_method_removed',
+  'payment_method_added',
 ];
 
 export interface AccountStrings {
@@ -91,6 +93,7 @@ export interface AccountStrings {
     readonly unavailable: string;
     readonly makeDefault: string;
     readonly addNote: string;
+    readonly addCard: string;
   };
   readonly deleteSection: string;
   readonly deleteIntro: string;
@@ -126,6 +129,8 @@ export interface AccountStrings {
     readonly delivery_failed: string;
     readonly invalid_name: string;
     readonly card_expired: string;
+    readonly cardFormFailed: string;
+    readonly cardUnavailable: string;
     readonly unexpected: string;
   };
 }
@@ -189,7 +194,8 @@ const en: AccountStrings = {
     isDefault: 'default',
     unavailable: 'can no longer be used',
     makeDefault: 'Make default',
-    addNote: 'You can save a card or your phone bill when you pay for something.',
+    addNote: 'You can also save a card or your phone bill when you pay for something.',
+    addCard: 'Add a card',
   },
   deleteSection: 'Delete account',
   deleteIntro:
@@ -218,6 +224,7 @@ const en: AccountStrings = {
     session_ended: 'That session is signed out.',
     payment_method_default: 'Your default payment method is changed.',
     payment_method_removed: 'The payment method is removed.',
+    payment_method_added: 'The card is saved.',
   },
   errors: {
     csrf: 'The form expired. Reload the page and try again.',
@@ -241,6 +248,8 @@ const en: AccountStrings = {
     delivery_failed: 'We could not send the code just now. Try again shortly.',
     invalid_name: 'The name must be at most 200 characters.',
     card_expired: 'This card has expired, so it cannot be the default.',
+    cardFormFailed: 'The card was not saved. Please try adding it again.',
+    cardUnavailable: 'Cards cannot be added right now.',
     unexpected: 'Something went wrong on our side. Try again shortly.',
   },
 };
@@ -304,7 +313,8 @@ const nb: AccountStrings = {
     isDefault: 'standard',
     unavailable: 'kan ikke lenger brukes',
     makeDefault: 'Gjør til standard',
-    addNote: 'Du kan lagre et kort eller telefonregningen når du betaler for noe.',
+    addNote: 'Du kan også lagre et kort eller telefonregningen når du betaler for noe.',
+    addCard: 'Legg til kort',
   },
   deleteSection: 'Slett konto',
   deleteIntro:
@@ -333,6 +343,7 @@ const nb: AccountStrings = {
     session_ended: 'Den innloggingen er logget ut.',
     payment_method_default: 'Standard betalingsmåte er endret.',
     payment_method_removed: 'Betalingsmåten er fjernet.',
+    payment_method_added: 'Kortet er lagret.',
   },
   errors: {
     csrf: 'Skjemaet er utløpt. Last inn siden på nytt og prøv igjen.',
@@ -357,6 +368,8 @@ const nb: AccountStrings = {
     delivery_failed: 'Vi fikk ikke sendt koden akkurat nå. Prøv igjen om litt.',
     invalid_name: 'Navnet kan ha høyst 200 tegn.',
     card_expired: 'Dette kortet er utløpt og kan derfor ikke være standard.',
+    cardFormFailed: 'Kortet ble ikke lagret. Prøv å legge det til på nytt.',
+    cardUnavailable: 'Kort kan ikke legges til akkurat nå.',
     unexpected: 'Det oppstod en feil hos oss. Prøv igjen om litt.',
   },
 };

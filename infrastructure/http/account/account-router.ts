@@ -86,6 +86,12 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   const timeoutMs = deps.writeVisibleTimeoutMs ?? 5000;
   const wallet = deps.paymentMethods && new PaymentMethodPages(deps.paymentMethods, deps.views, timeoutMs);
+  // The card form's origin is known once the server listens; computed on first use.
+  let cardOrigin: string | null | undefined;
+  const cardOrigins = (): string[] => {
+    cardOrigin ??= wallet?.formOrigin() ?? null;
+    return cardOrigin === null ? [] : [cardOrigin];
+  };
 
   const localeOf = (req: Request, user?: UserView): Locale =>
     chooseLocale(user?.locale ?? undefined, req.get('accept-language'));
@@ -145,6 +151,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         services,
         sessions: lines,
         ...(paymentMethods === undefined ? {} : { paymentMethods }),
+        ...(wallet?.canAddCards ? { canAddCards: true, formOrigins: cardOrigins() } : {}),
         ...(status === 200 && (ACCOUNT_NOTICES as readonly string[]).includes(notice)
           ? { notice: notice as AccountNotice }
           : {}),
@@ -277,6 +284,14 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   if (wallet) {
     router.post('/account/payment-methods/default', ...post((req, res, s) => wallet.setDefault(req, res, s)));
     router.post('/account/payment-methods/remove', ...post((req, res, s) => wallet.remove(req, res, s)));
+    router.post(
+      '/account/payment-methods/new-card',
+      ...post((_req, res, s) => wallet.startAdd(res, s, deps.provider().issuer)),
+    );
+    router.get(
+      '/account/payment-methods/card',
+      signedIn((req, res, s) => wallet.finishAdd(req, res, s)),
+    );
   }
 
   router.post(

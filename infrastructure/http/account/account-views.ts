@@ -28,6 +28,10 @@ export interface AccountOverview {
   readonly sessions: readonly SessionLine[];
   /** Saved payment methods; the section is left out when the page has no wallet to show. */
   readonly paymentMethods?: readonly PaymentMethodView[];
+  /** Whether the wallet section offers "Add a card" (a card provider is configured). */
+  readonly canAddCards?: boolean;
+  /** Origins the page's forms may lead to (the card provider's form, after a redirect). */
+  readonly formOrigins?: readonly string[];
   readonly notice?: AccountNotice;
   readonly error?: string;
 }
@@ -161,8 +165,8 @@ function methodLabel(m: PaymentMethodView, t: ReturnType<typeof accountStrings>)
 }
 
 /**
- * Saved payment methods: each with what identifies it, the default marked, and forms to make it the
- * default or remove it. Cards are added where they are used (the payment page's card form).
+ * Saved payment methods: each with what identifies it, the default marked, forms to make it the
+ * default or remove it, and "Add a card", which leads to the card provider's own form.
  */
 function paymentMethodsSection(page: AccountOverview, methods: readonly PaymentMethodView[]): string {
   const t = accountStrings(page.locale);
@@ -191,6 +195,7 @@ function paymentMethodsSection(page: AccountOverview, methods: readonly PaymentM
   return (
     `<section id="payment-methods"><h2>${e(t.payment.title)}</h2>` +
     (items === '' ? `<p>${e(t.payment.none)}</p>` : `<ul class="items">${items}</ul>`) +
+    (page.canAddCards ? button('/account/payment-methods/new-card', page.csrf, t.payment.addCard, {}) : '') +
     `<p class="hint">${e(t.payment.addNote)}</p></section>`
   );
 }
@@ -236,6 +241,7 @@ export function accountPage(page: AccountOverview): Page {
     locale: page.locale,
     title: t.title,
     wide: true,
+    ...(page.formOrigins === undefined ? {} : { formOrigins: page.formOrigins }),
     body:
       `<h1>${e(t.title)}</h1>` +
       `<div class="actions"><p>${e(t.signedInAs(displayName(user)))}</p>` +
