@@ -12,6 +12,7 @@
  */
 import type { Clock } from '../ports/clock.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
+import { NO_TELEMETRY, type Telemetry } from '../ports/telemetry.js';
 import type {
   AttemptRecord,
   ClaimedDelivery,
@@ -62,6 +63,8 @@ export interface WebhookWorkerOptions {
   readonly pollIntervalMs?: number;
   /** How often old queue messages and finished deliveries are pruned (default 1 h). */
   readonly housekeepingIntervalMs?: number;
+  /** Counts deliveries by result (default: not counted). */
+  readonly telemetry?: Telemetry;
 }
 
 /** The wait after the `attempts`-th failed attempt. */
@@ -197,6 +200,9 @@ export class WebhookWorker {
         ? { attempt, status: 'failed', nextAttemptAt: null }
         : { attempt, status: 'pending', nextAttemptAt: new Date(next).toISOString() };
     }
+    (this.options.telemetry ?? NO_TELEMETRY).webhookDelivery(
+      record.status === 'delivered' ? 'delivered' : record.status === 'failed' ? 'failed' : 'retry',
+    );
     const written = await feed.recordAttempt(delivery.id, claimed.claimId, record);
     if (!written) this.logger.warn({ deliveryId: delivery.id }, 'claim lost before the attempt was recorded');
     if (record.status === 'failed') {

@@ -10,6 +10,7 @@ import { verifyWebhookSignature, signWebhook } from '../../../application/feed/w
 import { webhookUrlProblem } from '../../../application/feed/webhook-url.js';
 import { WebhookService } from '../../../application/feed/webhooks.js';
 import { WebhookWorker, backoffDelay, DEFAULT_BACKOFF } from '../../../application/feed/webhook-worker.js';
+import { PrometheusTelemetry } from '../../../infrastructure/telemetry.js';
 import { AesWebhookSecretSealer } from '../../../infrastructure/feed/webhook-secret-sealer.js';
 import { type FeedFixture, openFeedFixture } from '../../support/feed-fixture.js';
 
@@ -130,7 +131,8 @@ describe('Provider change feed: webhooks', function () {
     const { position } = await f.addProduct(a, 'retried');
     await feed.waitFor(position);
     receiver.script = [500, 503, 500];
-    const w = worker();
+    const telemetry = new PrometheusTelemetry();
+    const w = worker({ telemetry });
     const start = f.clock.now().getTime();
 
     expect(await w.runOnce()).to.equal(1);
@@ -156,6 +158,10 @@ describe('Provider change feed: webhooks', function () {
     expect(d!.deliveredAt).to.equal(f.clock.now().toISOString());
     expect(new Set(receiver.received.map((r) => r.headers['tessera-delivery-id'])).size).to.equal(1);
     expect(receiver.received).to.have.length(4);
+    // Operators see three failed attempts and one delivery in the metrics.
+    const counted = await telemetry.registry.getSingleMetricAsString('tessera_webhook_deliveries_total');
+    expect(counted).to.include('tessera_webhook_deliveries_total{result="retry"} 3');
+    expect(counted).to.include('tessera_webhook_deliveries_total{result="delivered"} 1');
   });
 
   it('gives up after the attempt limit, records time-outs and network errors', async () => {
@@ -164,7 +170,8 @@ describe('Provider change feed: webhooks', function () {
     const { position } = await f.addProduct(a, 'doomed');
     await feed.waitFor(position);
     receiver.script = ['hang'];
-    const w = worker({ timeoutMs: 150, backoff: { maxAttempts: 2 } });
+    const telemetry = new PrometheusTelemetry();
+    const w = worker({ timeoutMs: 150, backoff: { maxAttempts: 2 }, telemetry });
     await w.runOnce();
     let [d] = (await webhooks.deliveries(a, { limit: 1 })).items;
     expect(d!.attempts[0]).to.deep.include({ statusCode: null, error: 'no answer within 150 ms' });
@@ -175,6 +182,8 @@ describe('Provider change feed: webhooks', function () {
     expect(d).to.deep.include({ status: 'failed', attemptCount: 2, nextAttemptAt: null });
     expect(d!.attempts[1]!.statusCode).to.equal(null);
     expect(d!.attempts[1]!.error).to.be.a('string').and.not.equal('');
+    const counted = await telemetry.registry.getSingleMetricAsString('tessera_webhook_deliveries_total');
+    expect(counted).to.include('tessera_webhook_deliveries_total{result="failed"} 1');
     f.clock.advance(86_400_000);
     expect(await w.runOnce()).to.equal(0);
     await receiver.start();
