@@ -178,6 +178,8 @@ interface Run {
   readonly purchases: number;
   readonly errors: number;
   readonly checksPerPurchase: number;
+  /** Server CPU time (user + system) over the measured window per purchase completed in it. */
+  readonly cpuMsPerPurchase: number | null;
   /** Median of each phase (ms). */
   readonly phasesP50: { readonly create: number; readonly pay: number; readonly grant: number };
   readonly firstErrors: readonly string[];
@@ -186,12 +188,32 @@ interface Run {
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
+/** CPU time (user + system, ms) the process has used so far; null where /proc is not available. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
+const CLOCK_TICKS = 100;
+
 /**
  * LOOPS loops purchase back to back for `warmup` + `seconds` seconds; what completes in the
  * measured window counts (success or failure), by the time it completed.
  */
-async function drive(target: Target, seconds: number, warmup: number): Promise<Run> {
+async function drive(target: Target, seconds: number, warmup: number, pid?: number): Promise<Run> {
   const began = performance.now();
+  // The server's CPU time over the measured window: what a purchase costs, whatever else the
+  // machine is busy with (wall-clock rates on a shared machine are not).
+  let cpuFrom: number | null = null;
+  let cpuUntil: number | null = null;
+  const cpuStart = setTimeout(() => (cpuFrom = cpuMsOf(pid)), warmup * 1000);
+  const cpuEnd = setTimeout(() => (cpuUntil = cpuMsOf(pid)), (warmup + seconds) * 1000);
   const from = began + warmup * 1000;
   const until = from + seconds * 1000;
   const latencies: number[] = [];
@@ -220,6 +242,8 @@ async function drive(target: Target, seconds: number, warmup: number): Promise<R
     }
   };
   await Promise.all(Array.from({ length: LOOPS }, (_, i) => loop(i)));
+  clearTimeout(cpuStart);
+  clearTimeout(cpuEnd);
   const median = (values: number[]) =>
     Number(
       percentile(
@@ -236,6 +260,10 @@ async function drive(target: Target, seconds: number, warmup: number): Promise<R
     purchases: latencies.length,
     errors,
     checksPerPurchase: Number((checks / Math.max(latencies.length, 1)).toFixed(2)),
+    cpuMsPerPurchase:
+      cpuFrom === null || cpuUntil === null || latencies.length === 0
+        ? null
+        : Number(((cpuUntil - cpuFrom) / latencies.length).toFixed(1)),
     firstErrors,
   };
 }
@@ -244,7 +272,8 @@ function report(label: string, run: Run): void {
   console.log(
     `${label}: ${Math.round(run.rate).toLocaleString('en')} purchases/s, p50 ${run.p50} ms, ` +
       `p99 ${run.p99} ms, ${run.purchases} purchases, ${run.errors} errors, ` +
-      `${run.checksPerPurchase} access checks per purchase; ` +
+      `${run.checksPerPurchase} access checks per purchase, ` +
+      `${run.cpuMsPerPurchase ?? '?'} ms server CPU per purchase; ` +
       `p50 create ${run.phasesP50.create} ms, pay ${run.phasesP50.pay} ms, ` +
       `right visible ${run.phasesP50.grant} ms later`,
   );
@@ -374,6 +403,8 @@ async function main(): Promise<void> {
       ['infrastructure/main.ts', 'serve'],
       { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DEMO_SEED: 'false' },
       'stderr',
+      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there when it stops.
+      process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );
     children.push(tessera.child);
     const bare = await start(['bench/support/bare-purchase.ts'], {}, 'stdout');
@@ -384,9 +415,9 @@ async function main(): Promise<void> {
         `${WARMUP} s warm-up + ${SECONDS} s measured`,
     );
 
-    const baseline = await drive({ ...target, url: bare.url }, SECONDS, WARMUP);
+    const baseline = await drive({ ...target, url: bare.url }, SECONDS, WARMUP, bare.child.pid);
     report('baseline (bare Express, same sequence)', baseline);
-    const run = await drive(target, SECONDS, WARMUP);
+    const run = await drive(target, SECONDS, WARMUP, tessera.child.pid);
     report('tessera', run);
     console.log(
       JSON.stringify({
@@ -402,6 +433,8 @@ async function main(): Promise<void> {
         purchases: run.purchases,
         errors: run.errors,
         accessChecksPerPurchase: run.checksPerPurchase,
+        serverCpuMsPerPurchase: run.cpuMsPerPurchase,
+        baselineCpuMsPerPurchase: baseline.cpuMsPerPurchase,
         phasesP50Ms: run.phasesP50,
         users: USERS,
         connections: LOOPS,

@@ -16,6 +16,8 @@ export interface CommandContext {
   readonly actor: Actor;
   readonly correlationId: string;
   readonly causationId?: string | null;
+  /** Why the actor did this, when they must say (support actions); recorded in the metadata. */
+  readonly reason?: string;
 }
 
 export interface Idempotency {
@@ -76,11 +78,28 @@ export function idempotencyReservationKey(idem: Idempotency): string {
   return `idempotency:${idem.scope}:${idem.key}`;
 }
 
+/** Streams whose folded state is remembered per decider; the least recently used go first. */
+const SNAPSHOT_LIMIT = 10_000;
+
+interface Snapshot {
+  readonly revision: number;
+  readonly state: unknown;
+}
+
 /**
  * The generic command pipeline: load the stream → fold → decide → append with the expected revision,
  * retrying a bounded number of times when another writer moved the stream in between.
+ *
+ * Folded states are remembered per (decider, stream) with the revision they stand at. A load then
+ * reads only the events after that revision, so a stream's history is not read, decoded and folded
+ * again for every command. This is safe because streams only grow and evolve is pure: the state at
+ * revision N never changes, whoever appends after it (another process included, whose events are
+ * simply read as the tail). Nothing is trusted beyond what the store returns: a command still
+ * appends with the revision it read, and a conflict reloads the tail as before.
  */
 export class CommandHandler {
+  private readonly snapshots = new WeakMap<object, Map<string, Snapshot>>();
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
@@ -90,11 +109,36 @@ export class CommandHandler {
     decider: Decider<State, unknown, Event>,
     streamId: string,
   ): Promise<{ state: State; revision: number | null }> {
-    const events = await this.store.readStream(streamId);
-    let state = decider.initialState();
+    const known = this.snapshotsOf(decider).get(streamId);
+    const events = await this.store.readStream(
+      streamId,
+      known ? { fromRevision: known.revision + 1 } : undefined,
+    );
+    let state = known ? (known.state as State) : decider.initialState();
     for (const e of events) state = decider.evolve(state, e as unknown as Event);
     const last = events.at(-1);
-    return { state, revision: last ? last.revision : null };
+    const revision = last ? last.revision : (known?.revision ?? null);
+    if (revision !== null) this.remember(decider, streamId, revision, state);
+    return { state, revision };
+  }
+
+  private snapshotsOf(decider: object): Map<string, Snapshot> {
+    let map = this.snapshots.get(decider);
+    if (!map) {
+      map = new Map();
+      this.snapshots.set(decider, map);
+    }
+    return map;
+  }
+
+  /** Keeps the newest state known for a stream (an older one arriving late never replaces it). */
+  private remember(decider: object, streamId: string, revision: number, state: unknown): void {
+    const map = this.snapshotsOf(decider);
+    const known = map.get(streamId);
+    if (known && known.revision > revision) return;
+    map.delete(streamId);
+    map.set(streamId, { revision, state });
+    if (map.size > SNAPSHOT_LIMIT) map.delete(map.keys().next().value!);
   }
 
   async handle<State, Command, Event extends DomainEvent>(
@@ -138,12 +182,18 @@ export class CommandHandler {
               causationId,
               actor: context.actor,
               ...(idem ? { idempotencyKey: idem.key } : {}),
+              ...(context.reason !== undefined ? { reason: context.reason } : {}),
             },
           })),
           { expectedRevision, reserve, release: claims.release ?? [] },
         );
         let next = state;
         for (const e of events) next = decider.evolve(next, e);
+        // What is remembered is folded from the events as stored (after the registry's encoding),
+        // exactly what a later read of the stream would fold.
+        let stored = state;
+        for (const e of result.events) stored = decider.evolve(stored, e as unknown as Event);
+        this.remember(decider, streamId, result.nextExpectedRevision, stored);
         return {
           streamId,
           state: next,

@@ -158,12 +158,35 @@ export class RightsOnPurchase {
     return this.manager.waitFor(position, timeoutMs);
   }
 
-  /** Handles a batch in log order; a rejection makes the runner hand it over again later. */
+  /**
+   * Handles a batch; a rejection makes the runner hand it over again later. Each transaction's
+   * events are handled in log order, and different transactions concurrently: their grants touch
+   * different rights (the right id is derived from the transaction), so their order does not matter,
+   * and concurrent grants share the event store's group commit instead of waiting for one commit
+   * each. The catalog is awaited once, up to the batch's last capture.
+   */
   private async handle(events: readonly RecordedEvent[]): Promise<void> {
+    const byStream = new Map<string, RecordedEvent[]>();
+    let lastCapture = 0;
     for (const event of events) {
-      if (event.type === 'PaymentCaptured') await this.onCaptured(event);
-      else if (event.type === 'RefundIssued') await this.onRefunded(event);
+      if (event.type !== 'PaymentCaptured' && event.type !== 'RefundIssued') continue;
+      if (event.type === 'PaymentCaptured') lastCapture = Math.max(lastCapture, event.globalPosition);
+      const list = byStream.get(event.streamId);
+      if (list) list.push(event);
+      else byStream.set(event.streamId, [event]);
     }
+    if (lastCapture > 0) await this.catalogAt(lastCapture);
+    const results = await Promise.allSettled(
+      [...byStream.values()].map(async (list) => {
+        for (const event of list) {
+          if (event.type === 'PaymentCaptured') await this.onCaptured(event);
+          else await this.onRefunded(event);
+        }
+      }),
+    );
+    // Every transaction got its turn; the first failure hands the whole batch over again (the
+    // handled ones are idempotent).
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
   private async onCaptured(event: RecordedEvent): Promise<void> {
@@ -171,7 +194,6 @@ export class RightsOnPurchase {
     if (transaction === null) return;
     const lines = rightLines(transaction.products);
     if (lines.length === 0) return;
-    await this.catalogAt(event.globalPosition);
     const validFrom = new Date(event.occurredAt).toISOString();
     const ctx = contextOf(event);
     for (const line of lines) {

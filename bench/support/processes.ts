@@ -12,13 +12,17 @@ export interface Started {
   readonly url: string;
 }
 
-/** Starts `node --import tsx <args>` and resolves with the first http://127.0.0.1:<port> it prints. */
+/**
+ * Starts `node [nodeArgs] --import tsx <args>` and resolves with the first http://127.0.0.1:<port>
+ * it prints. `nodeArgs` are Node's own flags (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
 export function start(
   args: string[],
   env: Record<string, string>,
   urlFrom: 'stdout' | 'stderr',
+  nodeArgs: readonly string[] = [],
 ): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

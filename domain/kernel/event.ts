@@ -14,6 +14,8 @@ export const EventMetadataSchema = z.object({
   actor: ActorSchema,
   schemaVersion: z.number().int().positive(),
   idempotencyKey: z.string().min(1).optional(),
+  /** Why the actor made the change, where one must be given (every support action). */
+  reason: z.string().min(1).max(500).optional(),
 });
 export type EventMetadata = z.infer<typeof EventMetadataSchema>;
 

@@ -22,6 +22,7 @@ import {
   prepareStatements,
   type Statements,
 } from './sqlite-schema.js';
+import { RecentEvents } from './sqlite-recent.js';
 import { CatchUpSubscription, type LogSource } from './sqlite-subscription.js';
 
 export interface SqliteEventStoreOptions {
@@ -85,6 +86,8 @@ export class SqliteEventStore implements EventStore {
   private committedAppends = 0;
   private commits = 0;
   private readonly source: LogSource;
+  /** What live subscriptions read right after a commit (see RecentEvents). */
+  private readonly recent = new RecentEvents();
 
   private constructor(
     private readonly db: Database.Database,
@@ -192,11 +195,13 @@ export class SqliteEventStore implements EventStore {
     try {
       outcomes = this.writer.write(batch, this.clock.now().toISOString());
     } catch (error) {
+      this.recent.clear();
       for (const item of batch) item.reject(error);
       return;
     }
     this.commits++;
     this.committedAppends += batch.length;
+    for (const outcome of outcomes) if ('result' in outcome) this.recent.add(outcome.result.events);
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       if ('result' in outcome) batch[i]!.resolve(outcome.result);
@@ -227,6 +232,8 @@ export class SqliteEventStore implements EventStore {
   ): { events: RecordedEvent[]; scannedTo: number; caughtUp: boolean } {
     // The head is read before the events: anything at or below it is visible to the later read.
     const head = this.statements.head.get() ?? 0;
+    const recent = this.recent.read(after, limit, filter, head);
+    if (recent) return recent;
     const rows = this.rows(after, limit, filter);
     const last = rows.length > 0 ? rows[rows.length - 1]![0] : after;
     const caughtUp = rows.length < limit;

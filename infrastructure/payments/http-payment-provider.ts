@@ -14,6 +14,7 @@ import {
   type RetrieveQuery,
 } from '../../application/ports/payment-provider.js';
 import type { Money } from '../../domain/shared/money.js';
+import { fetchSend, type HttpSend, nodeHttpSend } from './http-send.js';
 import { WireError, WirePayment, WireRefund, type WireAuthorizeBody } from './wire.js';
 
 /**
@@ -38,7 +39,7 @@ export interface HttpPaymentProviderOptions {
   readonly secretKey: string;
   /** Per call; default 10 s. */
   readonly timeoutMs?: number;
-  /** Injectable for tests; defaults to the global fetch. */
+  /** Injectable for tests; defaults to node:http over a keep-alive pool (see http-send.ts). */
   readonly fetch?: typeof fetch;
   readonly logger?: Logger;
 }
@@ -70,11 +71,11 @@ export abstract class HttpPaymentProvider implements PaymentProvider {
   /** The method as the processor's API names it; throws for a kind this provider does not take. */
   protected abstract wireMethod(method: AuthorizeRequest['method']): WireAuthorizeBody['method'];
 
-  private readonly fetchFn: typeof fetch;
+  private readonly send: HttpSend;
   private readonly timeoutMs: number;
 
   constructor(protected readonly options: HttpPaymentProviderOptions) {
-    this.fetchFn = options.fetch ?? fetch;
+    this.send = options.fetch ? fetchSend(options.fetch) : nodeHttpSend;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
@@ -171,16 +172,14 @@ export abstract class HttpPaymentProvider implements PaymentProvider {
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-    let response: Response;
-    let text: string;
+    let response: { readonly status: number; readonly text: string };
     try {
-      response = await this.fetchFn(this.baseUrl() + path, {
+      response = await this.send(this.baseUrl() + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       const timedOut = name === 'TimeoutError' || name === 'AbortError';
@@ -196,7 +195,7 @@ export abstract class HttpPaymentProvider implements PaymentProvider {
     if (response.status >= 500 || response.status === 429) {
       throw this.unavailable('server_error', `HTTP ${response.status}`);
     }
-    const json = parseJson(text);
+    const json = parseJson(response.text);
     if (response.status >= 400) {
       const error = WireError.safeParse(json);
       if (!error.success)

@@ -135,6 +135,42 @@ describe('CommandHandler', () => {
     expect(state.value).to.equal(20);
   });
 
+  it('remembers folded states, yet sees what another process appended and keeps deciding correctly', async () => {
+    const id = `counter-${newId()}`;
+    await handler.handle(counter, id, { type: 'create', name: 'shared' }, ctx);
+    await handler.handle(counter, id, { type: 'increment', by: 2 }, ctx);
+    // Another process (its own handler, with its own memory) appends to the same stream.
+    const other = new CommandHandler(store, new ManualClock('2026-03-01T12:00:00Z'));
+    await other.handle(counter, id, { type: 'increment', by: 5 }, ctx);
+    await other.handle(counter, id, { type: 'rename', to: 'renamed' }, ctx);
+    // The first handler's remembered state is behind: a load folds the tail onto it.
+    expect((await handler.load(counter, id)).state).to.deep.equal({ name: 'renamed', value: 7 });
+    // A command decided on a stale memory is retried on a conflict, never lost or applied twice.
+    await other.handle(counter, id, { type: 'increment', by: 1 }, ctx);
+    const result = await handler.handle(counter, id, { type: 'increment', by: 10 }, ctx);
+    expect(result.state.value).to.equal(18);
+    expect(result.revision).to.equal(5);
+    const all = await store.readStream(id);
+    expect(all.map((e) => e.type)).to.deep.equal([
+      'CounterCreated',
+      'CounterIncremented',
+      'CounterIncremented',
+      'CounterRenamed',
+      'CounterIncremented',
+      'CounterIncremented',
+    ]);
+    // A fresh handler (no memory) folds the whole stream to the same state.
+    const fresh = new CommandHandler(store, new ManualClock('2026-03-01T12:00:00Z'));
+    expect((await fresh.load(counter, id)).state).to.deep.equal((await handler.load(counter, id)).state);
+  });
+
+  it('records a reason given with the command in the events’ metadata', async () => {
+    const id = `counter-${newId()}`;
+    await handler.handle(counter, id, { type: 'create', name: 'why' }, { ...ctx, reason: 'customer asked' });
+    const [event] = await store.readStream(id);
+    expect(event!.metadata.reason).to.equal('customer asked');
+  });
+
   it('gives up after the bounded number of attempts', async () => {
     const id = `counter-${newId()}`;
     await handler.handle(counter, id, { type: 'create', name: 'd' }, ctx);
