@@ -10,6 +10,7 @@ import { rightEvents } from '../domain/right/events.js';
 import { subscriptionEvents } from '../domain/subscription/events.js';
 import { paymentEvents } from '../domain/payment/events.js';
 import { paymentMethodEvents } from '../domain/payment-method/events.js';
+import { staffEvents } from '../domain/staff/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -33,6 +34,10 @@ import { subscriptionsProjection } from '../projections/subscriptions.js';
 import { transactionsProjection } from '../projections/transactions.js';
 import { ledgerProjection } from '../projections/ledger.js';
 import { paymentMethodsProjection } from '../projections/payment-methods.js';
+import { staffProjection } from '../projections/staff.js';
+import { revenueReportProjection } from '../projections/reports-revenue.js';
+import { subscriptionReportProjection } from '../projections/reports-subscriptions.js';
+import { conversionReportProjection } from '../projections/reports-conversion.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { RightsOnPurchase } from '../application/payment/rights-on-purchase.js';
@@ -50,6 +55,9 @@ import { bindIdentity } from './composition/identity.js';
 import { bindRights } from './composition/rights.js';
 import { bindHttpApp } from './composition/http.js';
 import { bindPayments } from './composition/payments.js';
+import { bindStaff } from './composition/staff.js';
+import { TELEMETRY, type Telemetry } from '../application/ports/telemetry.js';
+import { PrometheusTelemetry } from './telemetry.js';
 import { TOKENS } from './tokens.js';
 import { OidcSlot } from './oidc/tessera-oidc.js';
 import { Secrets } from './secrets.js';
@@ -64,6 +72,7 @@ export const ALL_EVENTS = [
   ...subscriptionEvents,
   ...paymentEvents,
   ...paymentMethodEvents,
+  ...staffEvents,
 ];
 
 /** Every read model, in the order the runner starts them. */
@@ -76,7 +85,11 @@ export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   subscriptionsProjection,
   transactionsProjection,
   ledgerProjection,
+  revenueReportProjection,
+  subscriptionReportProjection,
+  conversionReportProjection,
   paymentMethodsProjection,
+  staffProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
@@ -118,6 +131,9 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   container.bind<PersonalDataVault>(PERSONAL_DATA_VAULT).toConstantValue(stores.vault);
   container.bind<UserSettings>(USER_SETTINGS).toConstantValue({ defaultCountry: config.defaultPhoneCountry });
   container.bind<readonly ProjectionDefinition[]>(TOKENS.Projections).toConstantValue(ALL_PROJECTIONS);
+  const telemetry = new PrometheusTelemetry();
+  container.bind(PrometheusTelemetry).toConstantValue(telemetry);
+  container.bind<Telemetry>(TELEMETRY).toConstantValue(telemetry);
 
   container
     .bind<CommandHandler>(TOKENS.CommandHandler)
@@ -144,6 +160,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   const identity = bindIdentity(wiring);
   bindRights(wiring);
   bindPayments(wiring);
+  bindStaff(wiring);
   bindHttpApp(wiring, identity, overrides);
   return container;
 }

@@ -1,3 +1,4 @@
+import type { Container } from 'inversify';
 import 'reflect-metadata';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -19,6 +20,7 @@ Commands:
   products add|list|price|retire ...  Manage a provider's catalog (products help for options).
   clients add|list ...      Register or list a provider's OAuth clients (clients help for options).
   keys list|rotate|prune    Manage the OpenID Connect signing keys.
+  staff grant|revoke|list|token ...  Manage staff roles, provider access and staff API tokens (staff help).
   help                      Show this help.
 
 Configuration comes from environment variables: DATA_DIR, PORT, HOST, EVENTSTOREDB_URL, MONGODB_URL,
@@ -106,18 +108,37 @@ async function clients(config: Config, args: string[]): Promise<void> {
 }
 
 async function catalog(config: Config, noun: 'providers' | 'products', args: string[]): Promise<void> {
-  const [{ buildContainer, disposeContainer }, { catalogCommand, CATALOG_USAGE }, { TOKENS }, cq, cc] =
-    await Promise.all([
-      import('./container.js'),
-      import('./cli/catalog-command.js'),
-      import('./tokens.js'),
-      import('../application/catalog/catalog-queries.js'),
-      import('../application/catalog/catalog-commands.js'),
-    ]);
+  const [{ catalogCommand, CATALOG_USAGE }, cq, cc] = await Promise.all([
+    import('./cli/catalog-command.js'),
+    import('../application/catalog/catalog-queries.js'),
+    import('../application/catalog/catalog-commands.js'),
+  ]);
   if (args.length === 0 || args[0] === 'help') {
     process.stdout.write(CATALOG_USAGE);
     return;
   }
+  await withCaughtUpContainer(config, (container) =>
+    catalogCommand(
+      { commands: container.get(cc.CatalogCommands), queries: container.get(cq.CatalogQueries) },
+      noun,
+      args,
+      process.stdout,
+    ),
+  );
+}
+
+/**
+ * Runs `run` against a container whose read models have caught up with the log, and waits for them
+ * to hold what `run` wrote before the process ends.
+ */
+async function withCaughtUpContainer(
+  config: Config,
+  run: (container: Container) => Promise<void>,
+): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { TOKENS }] = await Promise.all([
+    import('./container.js'),
+    import('./tokens.js'),
+  ]);
   const container = await buildContainer({
     ...config,
     logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
@@ -132,17 +153,37 @@ async function catalog(config: Config, noun: 'providers' | 'products', args: str
       }
     };
     await caughtUp();
-    await catalogCommand(
-      { commands: container.get(cc.CatalogCommands), queries: container.get(cq.CatalogQueries) },
-      noun,
-      args,
-      process.stdout,
-    );
-    // The projections hold what was just written before the process ends.
+    await run(container);
     await caughtUp();
   } finally {
     await disposeContainer(container);
   }
+}
+
+async function staff(config: Config, args: string[]): Promise<void> {
+  const [{ staffCommand, STAFF_USAGE }, sc, sq, st, uq] = await Promise.all([
+    import('./cli/staff-command.js'),
+    import('../application/staff/staff-commands.js'),
+    import('../application/staff/staff-queries.js'),
+    import('../application/staff/staff-tokens.js'),
+    import('../application/user/user-queries.js'),
+  ]);
+  if (args.length === 0 || args[0] === 'help') {
+    process.stdout.write(STAFF_USAGE);
+    return;
+  }
+  await withCaughtUpContainer(config, (container) =>
+    staffCommand(
+      {
+        commands: container.get(sc.StaffCommands),
+        queries: container.get(sq.StaffQueries),
+        users: container.get(uq.UserQueries),
+        tokens: container.get(st.StaffTokens),
+      },
+      args,
+      process.stdout,
+    ),
+  );
 }
 
 async function keys(config: Config, args: string[]): Promise<void> {
@@ -177,7 +218,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!['serve', 'rebuild', 'clients', 'keys', 'providers', 'products'].includes(command)) {
+  if (!['serve', 'rebuild', 'clients', 'keys', 'providers', 'products', 'staff'].includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -190,6 +231,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     if (command === 'clients') await clients(config, args);
     else if (command === 'providers' || command === 'products') await catalog(config, command, args);
     else if (command === 'keys') await keys(config, args);
+    else if (command === 'staff') await staff(config, args);
     else await rebuild(config, args);
     return 0;
   } catch (err) {

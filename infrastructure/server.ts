@@ -7,7 +7,10 @@ import type { ProjectionRunner } from '../projections/runner.js';
 import type { AdminToken } from './admin-token.js';
 import type { Config } from './config.js';
 import { buildContainer, type ContainerOverrides, disposeContainer } from './container.js';
-import { type DemoSeedResult, seedDemo } from './demo-seed.js';
+import { type DemoSeedResult, seedDemo, seedDemoShop } from './demo-seed.js';
+import { DemoShopSlot } from './http/demo/demo-config.js';
+import { ClientCommands } from '../application/catalog/client-commands.js';
+import type { CommandHandler } from '../application/kernel/command-handler.js';
 import type { TesseraApp } from './http/app.js';
 import { TOKENS } from './tokens.js';
 import { ClientQueries } from '../application/catalog/client-queries.js';
@@ -97,7 +100,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   let server: Server | undefined;
   try {
     // Seeding needs only the write side; the projections pick the events up once started.
-    const demo = config.demoSeed ? await seedDemo(container.get(CatalogCommands)) : null;
+    let demo: DemoSeedResult | null = config.demoSeed ? await seedDemo(container.get(CatalogCommands)) : null;
     await runner.start();
     container.get(SubscriptionScheduler).start(overrides.subscriptionTickMs ?? SUBSCRIPTION_TICK_MS);
     await container.get(ProviderFeed).start();
@@ -110,6 +113,20 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     const issuer = config.publicUrl ?? url;
     // The sandbox payment processors are served by this server: their URLs are known only now.
     container.get<PaymentEndpoints>(PAYMENT_ENDPOINTS).set(url, issuer);
+    // The demo shop's client needs its redirect URI under the issuer, known only now.
+    if (demo && config.mode === 'embedded') {
+      const shop = await seedDemoShop(
+        {
+          clients: container.get(ClientCommands),
+          handler: container.get<CommandHandler>(TOKENS.CommandHandler),
+          dataDir: config.dataDir,
+        },
+        demo,
+        { issuer, internalUrl: url },
+      );
+      container.get(DemoShopSlot).set(shop.config);
+      demo = { ...demo, shop };
+    }
     reconcileJob.start(overrides.paymentReconcileIntervalMs);
     const oidc = await startTesseraOidc(
       {

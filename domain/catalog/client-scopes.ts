@@ -13,6 +13,7 @@ import { z } from 'zod';
  *   subscriptions (a provider's backend, for its own SKUs).
  * - `events.read`: lease and acknowledge the provider's change-feed messages.
  * - `payment.transactions.write`: start payments on the user's behalf.
+ * - `reports.read`: read the provider's own business reports (revenue, subscriptions, conversion).
  */
 export const KNOWN_SCOPES = [
   'openid',
@@ -27,6 +28,7 @@ export const KNOWN_SCOPES = [
   'id.user.right.write',
   'events.read',
   'payment.transactions.write',
+  'reports.read',
 ] as const;
 
 export type Scope = (typeof KNOWN_SCOPES)[number];
@@ -40,6 +42,7 @@ export const CONFIDENTIAL_ONLY_SCOPES: readonly Scope[] = [
   'id.user.right.use',
   'id.user.right.write',
   'events.read',
+  'reports.read',
 ];
 
 const known: ReadonlySet<string> = new Set(KNOWN_SCOPES);

@@ -51,6 +51,9 @@ import { PACKAGE_VERSION } from '../version.js';
 import type { IdentityWiring } from './identity.js';
 import { CARD_TOKENIZER, PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } from './payments.js';
 import type { Wiring } from './wiring.js';
+import { staffRoutes } from './staff.js';
+import { PrometheusTelemetry } from '../telemetry.js';
+import type { AppRoutes, MountContext } from '../http/app.js';
 
 export interface HttpOverrides {
   readonly readAfterWriteTimeoutMs?: number;
@@ -216,9 +219,22 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         consentedScopes: (sub, clientId) => ctx.get(ConsentQueries).consentedScopes(sub, clientId),
         consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
       },
+      routes: (mc) =>
+        mergeRoutes([staffRoutes(w, mc, { verifier: tokenVerifier, providerOf, userSessions })]),
+      metricRegistries: [ctx.get(PrometheusTelemetry).registry],
       ...(overrides.readAfterWriteTimeoutMs === undefined
         ? {}
         : { readAfterWriteTimeoutMs: overrides.readAfterWriteTimeoutMs }),
     });
   });
 }
+
+/** The slices' routers, in the order given. */
+function mergeRoutes(parts: readonly AppRoutes[]): AppRoutes {
+  return {
+    v1: parts.flatMap((p) => p.v1 ?? []),
+    admin: parts.flatMap((p) => p.admin ?? []),
+    pages: parts.flatMap((p) => p.pages ?? []),
+  };
+}
+export type { MountContext };

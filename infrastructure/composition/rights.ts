@@ -18,6 +18,7 @@ import { SubscriptionQueries } from '../../application/subscription/subscription
 import { SubscriptionScheduler } from '../../application/subscription/subscription-scheduler.js';
 import { AesWebhookSecretSealer } from '../feed/webhook-secret-sealer.js';
 import { TOKENS } from '../tokens.js';
+import { TELEMETRY, type Telemetry } from '../../application/ports/telemetry.js';
 import type { Wiring } from './wiring.js';
 
 export function bindRights(w: Wiring): void {
@@ -53,7 +54,13 @@ export function bindRights(w: Wiring): void {
     .toConstantValue(
       new ProviderFeed({ store: stores.eventStore, feed: stores.feed, source: feedSource, clock, logger }),
     );
-  container
-    .bind(WebhookWorker)
-    .toConstantValue(new WebhookWorker({ feed: stores.feed, sealer: webhookSealer, clock, logger }));
+  container.bind(WebhookWorker).toConstantValue(
+    new WebhookWorker({
+      feed: stores.feed,
+      sealer: webhookSealer,
+      clock,
+      logger,
+      telemetry: container.get<Telemetry>(TELEMETRY),
+    }),
+  );
 }

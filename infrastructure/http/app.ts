@@ -1,4 +1,5 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
+import { Registry } from 'prom-client';
 import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
 import type { CatalogCommands } from '../../application/catalog/catalog-commands.js';
@@ -18,12 +19,12 @@ import { platformRouter } from './health.js';
 import { createMetrics, type HttpMetrics, type ProjectionHealthSource } from './metrics.js';
 import { observeRequests, rememberMount } from './observe.js';
 import { HttpProblem } from './problem.js';
-import { createReadAfterWrite } from './read-after-write.js';
+import { type AwaitMinPosition, createReadAfterWrite } from './read-after-write.js';
 import { noStore, securityHeaders } from './security-headers.js';
 import type { Clock } from '../../application/ports/clock.js';
 import type { TokenVerifier } from '../../application/ports/token-verifier.js';
 import type { ProviderOfClient } from './caller.js';
-import { createRightsRouter, type RightsRouterDeps } from './rights-router.js';
+import { accessFastPath, createRightsRouter, type RightsRouterDeps } from './rights-router.js';
 import { createSubscriptionsRouter, type SubscriptionsRouterDeps } from './subscriptions-router.js';
 import { createOpenApiRouter, type OpenApiDocument } from './openapi/index.js';
 import { createEventQueueRouter, type EventQueueRouterDeps } from './event-queue-router.js';
@@ -88,7 +89,37 @@ export interface AppDeps {
   readonly paymentSandboxes?: { readonly card: RequestHandler; readonly carrier: RequestHandler };
   /** The user-data API for bearer tokens at /v1/users/… */
   readonly userApi?: Omit<UsersRouterDeps, 'views' | 'awaitMinPosition' | 'writeVisibleTimeoutMs'>;
+  /** Further routers, built by the composition root with what only the app knows (see MountContext). */
+  readonly routes?: (ctx: MountContext) => AppRoutes;
+  /** Further Prometheus registries served at /metrics with the app's own (e.g. the Telemetry port's). */
+  readonly metricRegistries?: readonly Registry[];
 }
+
+/** What routers mounted through `routes` share with the app's own. */
+export interface MountContext {
+  readonly awaitMinPosition: AwaitMinPosition;
+  /** How long a write response waits for its read models. */
+  readonly writeVisibleTimeoutMs: number;
+}
+
+/**
+ * Routers the app mounts in its fixed order: APIs under /v1 (JSON bodies, no caching) after its own
+ * /v1 routers, admin routers under /admin/v1 behind the admin token, and pages after the OIDC
+ * provider's middleware, each only for its path prefixes.
+ */
+export interface AppRoutes {
+  readonly v1?: readonly Router[];
+  readonly admin?: readonly Router[];
+  readonly pages?: readonly PageRoutes[];
+}
+
+/**
+ * A page router: one that defines its full paths runs only for `prefixes`; one written relative to
+ * where it is mounted names that place as `mountPath` instead.
+ */
+export type PageRoutes =
+  | { readonly prefixes: readonly string[]; readonly router: Router }
+  | { readonly mountPath: string; readonly router: Router };
 
 export interface TesseraApp {
   readonly app: Express;
@@ -148,6 +179,12 @@ export function createApp(deps: AppDeps): TesseraApp {
     timeoutMs,
   });
 
+  const extra = deps.routes?.({ awaitMinPosition, writeVisibleTimeoutMs: timeoutMs }) ?? {};
+  const served: HttpMetrics =
+    deps.metricRegistries === undefined || deps.metricRegistries.length === 0
+      ? metrics
+      : { ...metrics, registry: Registry.merge([metrics.registry, ...deps.metricRegistries]) };
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -161,6 +198,16 @@ export function createApp(deps: AppDeps): TesseraApp {
   // of the page, platform or protocol routers below.
   if (deps.rightsApi) {
     const api = deps.rightsApi;
+    // The common access check is answered at once; everything else falls through to its route.
+    app.get(
+      '/v1/users/:sub/access',
+      accessFastPath({
+        queries: api.rights.queries,
+        verifier: api.verifier,
+        providerOf: api.providerOf,
+        clock: api.clock,
+      }),
+    );
     const shared = {
       verifier: api.verifier,
       providerOf: api.providerOf,
@@ -216,6 +263,10 @@ export function createApp(deps: AppDeps): TesseraApp {
     );
   }
 
+  if (extra.v1 && extra.v1.length > 0) {
+    app.use('/v1', rememberMount(), noStore(), requireJsonBody(), jsonBody('256kb'), ...extra.v1);
+  }
+
   // The sandbox processors stand in for external PSPs: their own paths, bodies and pages.
   if (deps.paymentSandboxes) {
     app.use('/sandbox/card', deps.paymentSandboxes.card);
@@ -225,7 +276,7 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.use(
     only(
       ['/healthz', '/readyz', '/metrics'],
-      platformRouter({ projections: deps.projections, metrics, readyMaxLag: deps.readyMaxLag }),
+      platformRouter({ projections: deps.projections, metrics: served, readyMaxLag: deps.readyMaxLag }),
     ),
   );
 
@@ -235,6 +286,10 @@ export function createApp(deps: AppDeps): TesseraApp {
   if (deps.account) app.use(only(['/account'], deps.account));
   if (deps.pay) app.use(only(['/pay/'], deps.pay));
   if (deps.devOutbox) app.use(only(['/dev/'], createDevOutboxRouter({ outbox: deps.devOutbox })));
+  for (const page of extra.pages ?? []) {
+    if ('mountPath' in page) app.use(page.mountPath, page.router);
+    else app.use(only(page.prefixes, page.router));
+  }
 
   app.use(
     '/admin/v1',
@@ -261,6 +316,7 @@ export function createApp(deps: AppDeps): TesseraApp {
     ...(deps.feed
       ? [createWebhooksRouter({ webhooks: deps.feed.webhooks, providerExists: deps.feed.providerExists })]
       : []),
+    ...(extra.admin ?? []),
   );
 
   if (deps.feed) {

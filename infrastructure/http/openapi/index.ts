@@ -8,6 +8,8 @@ import { RIGHTS_API } from './rights-api.js';
 import { SUBSCRIPTIONS_API } from './subscriptions-api.js';
 import { TRANSACTIONS_API } from './transactions-api.js';
 import { USERS_API } from './users-api.js';
+import { STAFF_API } from './staff-api.js';
+import { REPORTS_API, REPORTS_TAG_DESCRIPTION } from './reports-api.js';
 
 export { createOpenApiRouter, type OpenApiRouterOptions } from './router.js';
 export { generateOpenApi, type OpenApiDocument } from './generate.js';
@@ -28,6 +30,8 @@ export const TESSERA_API_ROUTES: readonly RouteDoc[] = [
   ...FEED_API,
   ...CATALOG_API,
   ...CLIENTS_API,
+  ...STAFF_API,
+  ...REPORTS_API,
 ];
 
 /** Said of every provider-facing tag: what isolates one provider's data from another's. */
@@ -71,6 +75,10 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'endpoint’s secret (`Tessera-Signature`). Admin token only.',
   'Admin: catalog': 'Service providers and their products (SKUs). Admin token only.',
   'Admin: clients': 'OAuth/OpenID Connect clients of the service providers. Admin token only.',
+  'Admin: staff':
+    'Staff accounts: platform roles (support agent, support lead, auditor) and access to providers’ ' +
+    'reports. Admin token only.',
+  Reports: REPORTS_TAG_DESCRIPTION,
 };
 
 export interface TesseraOpenApiOptions {

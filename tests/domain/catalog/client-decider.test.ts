@@ -291,6 +291,7 @@ describe('OAuthClient decider', () => {
         'id.user.right.write',
         'events.read',
         'payment.transactions.write',
+        'reports.read',
       ]);
     });
   });
