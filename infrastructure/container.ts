@@ -11,6 +11,7 @@ import { subscriptionEvents } from '../domain/subscription/events.js';
 import { paymentEvents } from '../domain/payment/events.js';
 import { paymentMethodEvents } from '../domain/payment-method/events.js';
 import { staffEvents } from '../domain/staff/events.js';
+import { agreementEvents } from '../domain/agreement/events.js';
 import { CommandHandler } from '../application/kernel/command-handler.js';
 import type { Clock } from '../application/ports/clock.js';
 import type { EventStore } from '../application/ports/event-store.js';
@@ -35,6 +36,8 @@ import { transactionsProjection } from '../projections/transactions.js';
 import { ledgerProjection } from '../projections/ledger.js';
 import { paymentMethodsProjection } from '../projections/payment-methods.js';
 import { staffProjection } from '../projections/staff.js';
+import { agreementsProjection } from '../projections/agreements.js';
+import { supportStreamsProjection } from '../projections/support-streams.js';
 import { revenueReportProjection } from '../projections/reports-revenue.js';
 import { subscriptionReportProjection } from '../projections/reports-subscriptions.js';
 import { conversionReportProjection } from '../projections/reports-conversion.js';
@@ -56,6 +59,9 @@ import { bindRights } from './composition/rights.js';
 import { bindHttpApp } from './composition/http.js';
 import { bindPayments } from './composition/payments.js';
 import { bindStaff } from './composition/staff.js';
+import { bindAgreements } from './composition/agreements.js';
+import { bindSupport } from './composition/support.js';
+import { AgreementScheduler } from '../application/agreement/agreement-scheduler.js';
 import { TELEMETRY, type Telemetry } from '../application/ports/telemetry.js';
 import { PrometheusTelemetry } from './telemetry.js';
 import { TOKENS } from './tokens.js';
@@ -73,6 +79,7 @@ export const ALL_EVENTS = [
   ...paymentEvents,
   ...paymentMethodEvents,
   ...staffEvents,
+  ...agreementEvents,
 ];
 
 /** Every read model, in the order the runner starts them. */
@@ -90,6 +97,8 @@ export const ALL_PROJECTIONS: readonly ProjectionDefinition[] = [
   conversionReportProjection,
   paymentMethodsProjection,
   staffProjection,
+  agreementsProjection,
+  supportStreamsProjection,
 ];
 
 /** Replacements for tests and tools; production passes none. */
@@ -160,7 +169,9 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
   const identity = bindIdentity(wiring);
   bindRights(wiring);
   bindPayments(wiring);
+  bindAgreements(wiring);
   bindStaff(wiring);
+  bindSupport(wiring);
   bindHttpApp(wiring, identity, overrides);
   return container;
 }
@@ -168,6 +179,7 @@ export async function buildContainer(config: Config, overrides: ContainerOverrid
 /** Stops the projections and closes the stores a container opened. */
 export async function disposeContainer(container: Container): Promise<void> {
   await container.get(SubscriptionScheduler).stop();
+  await container.get(AgreementScheduler).stop();
   await container.get(WebhookWorker).stop();
   await container.get(ProviderFeed).stop();
   await container.get(RightsOnPurchase).stop();

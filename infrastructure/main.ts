@@ -21,6 +21,8 @@ Commands:
   clients add|list ...      Register or list a provider's OAuth clients (clients help for options).
   keys list|rotate|prune    Manage the OpenID Connect signing keys.
   staff grant|revoke|list|token ...  Manage staff roles, provider access and staff API tokens (staff help).
+  export --from --to [--format csv|ndjson] [--out file]  Export the transaction log for auditors.
+  verify <file> --jwks <url|file>  Check an export's hash chain and signed manifest offline.
   help                      Show this help.
 
 Configuration comes from environment variables: DATA_DIR, PORT, HOST, EVENTSTOREDB_URL, MONGODB_URL,
@@ -186,6 +188,24 @@ async function staff(config: Config, args: string[]): Promise<void> {
   );
 }
 
+async function exportLog(config: Config, args: string[]): Promise<void> {
+  const [{ buildContainer, disposeContainer }, { exportCommand }, { AuditExporter }] = await Promise.all([
+    import('./container.js'),
+    import('./cli/export-command.js'),
+    import('../application/audit/audit-exporter.js'),
+  ]);
+  // The export reads the log itself: no read model needs to catch up.
+  const container = await buildContainer({
+    ...config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+  });
+  try {
+    await exportCommand(container.get(AuditExporter), args, process.stdout, process.stderr);
+  } finally {
+    await disposeContainer(container);
+  }
+}
+
 async function keys(config: Config, args: string[]): Promise<void> {
   const [{ buildContainer, disposeContainer }, { keysCommand }, { openTesseraSigningKeys }, { TOKENS }] =
     await Promise.all([
@@ -218,11 +238,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!['serve', 'rebuild', 'clients', 'keys', 'providers', 'products', 'staff'].includes(command)) {
+  const commands = [
+    'serve',
+    'rebuild',
+    'clients',
+    'keys',
+    'providers',
+    'products',
+    'staff',
+    'export',
+    'verify',
+  ];
+  if (!commands.includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
   try {
+    // Verifying an export is offline work: it needs no configuration and no store.
+    if (command === 'verify') {
+      const { verifyCommand } = await import('./cli/verify-command.js');
+      return await verifyCommand(args, process.stdout);
+    }
     const config = loadConfig(env);
     if (command === 'serve') {
       await serve(config);
@@ -232,11 +268,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     else if (command === 'providers' || command === 'products') await catalog(config, command, args);
     else if (command === 'keys') await keys(config, args);
     else if (command === 'staff') await staff(config, args);
+    else if (command === 'export') await exportLog(config, args);
     else await rebuild(config, args);
     return 0;
   } catch (err) {
     // Configuration and start-up problems are for the operator: the message, not a stack trace.
-    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'CliUsageError'))
+      process.stderr.write(`${err.message}\n`);
     else
       process.stderr.write(
         `tessera ${command} failed: ${err instanceof Error ? err.message : String(err)}\n`,

@@ -7,6 +7,7 @@ export type SecretPurpose =
   | 'account-page-csrf'
   | 'oidc-cookies'
   | 'pay-page-csrf'
+  | 'pay-agreement-csrf'
   | 'one-time-codes'
   | 'personal-data-key-wrapping'
   | 'signing-key-sealing'

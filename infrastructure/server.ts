@@ -25,6 +25,7 @@ import type { SigningKeyRotation } from './oidc/key-rotation.js';
 import { OidcUserSessions } from './oidc/user-sessions.js';
 import { CachingTokenVerifier } from './http/token-cache.js';
 import { SubscriptionScheduler } from '../application/subscription/subscription-scheduler.js';
+import { AgreementScheduler } from '../application/agreement/agreement-scheduler.js';
 import { ProviderFeed } from '../application/feed/provider-feed.js';
 import { WebhookWorker } from '../application/feed/webhook-worker.js';
 import type { Secrets } from './secrets.js';
@@ -103,6 +104,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     let demo: DemoSeedResult | null = config.demoSeed ? await seedDemo(container.get(CatalogCommands)) : null;
     await runner.start();
     container.get(SubscriptionScheduler).start(overrides.subscriptionTickMs ?? SUBSCRIPTION_TICK_MS);
+    container.get(AgreementScheduler).start(overrides.subscriptionTickMs ?? SUBSCRIPTION_TICK_MS);
     await container.get(ProviderFeed).start();
     await container.get(RightsOnPurchase).start();
     container.get(WebhookWorker).start();

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../domain/kernel/event.js';
 import { SUBSCRIPTION_EVENT_TYPES, type SubscriptionEvent } from '../domain/subscription/events.js';
 import { statusOf } from '../domain/subscription/state.js';
-import type { Plan, SubscriptionStatus } from '../domain/subscription/values.js';
+import type { Plan, Renewal, SubscriptionStatus } from '../domain/subscription/values.js';
 import { defineProjection, type ProjectionTx } from './projection.js';
 
 /** A started period whose right has not been recorded as issued yet. */
@@ -17,6 +17,11 @@ export type SubscriptionDoc = {
   readonly providerId: string;
   readonly status: SubscriptionStatus;
   readonly plan: Plan;
+  /** `charged`: a charging agreement (agreementId) renews each period once it is paid. */
+  readonly renewal: Renewal;
+  readonly agreementId: string | null;
+  /** A charged subscription whose period ended before the next was paid. */
+  readonly pastDue: boolean;
   /** The plan that takes over at the next period, if a change is scheduled. */
   readonly scheduledPlan: Plan | null;
   readonly currentPeriod: number;
@@ -35,7 +40,8 @@ export type SubscriptionDoc = {
   /**
    * The next instant the scheduler has work on this subscription: at once (the start of the oldest
    * period whose right is missing), else the current period's end (trial end, renewal or expiry);
-   * null when it has ended and every right is issued.
+   * null when it has ended and every right is issued, and for a charged subscription whose
+   * periods its agreement renews (only a scheduled end is the scheduler's then).
    */
   readonly nextTransitionAt: string | null;
   readonly updatedAt: string;
@@ -51,7 +57,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function nextTransition(doc: SubscriptionDoc): string | null {
   const pending = doc.pendingRights[0];
   if (pending) return pending.from;
-  return doc.status === 'expired' ? null : doc.periodEnd;
+  if (doc.status === 'expired') return null;
+  if (doc.renewal === 'charged' && !doc.cancelAtPeriodEnd) return null;
+  return doc.periodEnd;
 }
 
 function issuedThrough(doc: SubscriptionDoc): number {
@@ -73,6 +81,7 @@ function change(
         periodStart: d.from,
         periodEnd: d.until,
         inTrial: d.trial,
+        pastDue: false,
         ...(d.trial ? { trialEnd: d.until } : {}),
         pendingRights: [...doc.pendingRights, { period: d.period, from: d.from }],
       };
@@ -99,9 +108,11 @@ function change(
       return { scheduledPlan: null };
     case 'SubscriptionPlanChanged':
       return { plan: (event.data as DataOf<'SubscriptionPlanChanged'>).plan, scheduledPlan: null };
+    case 'SubscriptionPastDue':
+      return { pastDue: true };
     case 'SubscriptionExpired': {
       const d = event.data as DataOf<'SubscriptionExpired'>;
-      return { endedAt: d.at, cancelAtPeriodEnd: false, status: 'expired' };
+      return { endedAt: d.at, cancelAtPeriodEnd: false, pastDue: false, status: 'expired' };
     }
     default:
       return null;
@@ -122,6 +133,9 @@ async function applySubscriptionEvent(
       providerId: d.providerId,
       status: d.plan.trial ? 'trialing' : 'active',
       plan: d.plan,
+      renewal: d.renewal ?? 'automatic',
+      agreementId: d.agreementId ?? null,
+      pastDue: false,
       scheduledPlan: null,
       currentPeriod: 0,
       periodStart: d.startedAt,
@@ -150,6 +164,7 @@ async function applySubscriptionEvent(
     suspended: next.suspended,
     cancelAtPeriodEnd: next.cancelAtPeriodEnd,
     trial: next.inTrial,
+    pastDue: next.pastDue,
   });
   next.rightsIssuedThrough = issuedThrough(next);
   next.nextTransitionAt = nextTransition(next);
@@ -162,7 +177,7 @@ async function applySubscriptionEvent(
  */
 export const subscriptionsProjection = defineProjection<SubscriptionEvent>({
   name: SUBSCRIPTIONS_PROJECTION,
-  version: 1,
+  version: 2,
   handles: SUBSCRIPTION_EVENT_TYPES,
   collections: {
     subscriptions: {
@@ -170,6 +185,7 @@ export const subscriptionsProjection = defineProjection<SubscriptionEvent>({
         { fields: ['sub', 'providerId'] },
         { fields: ['providerId', 'startedAt'] },
         { fields: ['nextTransitionAt'] },
+        { fields: ['agreementId'] },
       ],
     },
   },

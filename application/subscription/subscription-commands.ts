@@ -6,6 +6,7 @@ import { subscriptionDecider } from '../../domain/subscription/decider.js';
 import {
   isRenewalDue,
   type LiveSubscription,
+  renewsByItself,
   type SubscriptionState,
 } from '../../domain/subscription/state.js';
 import { type SubscriptionStatus, subscriptionStreamId } from '../../domain/subscription/values.js';
@@ -159,10 +160,94 @@ export class SubscriptionCommands {
   }
 
   /**
+   * Starts a subscription renewed by a charging agreement (`renewal: 'charged'`) under the id the
+   * agreement chose, so a repeat after a crash finds it instead of starting a second one. `trial`
+   * overrides the plan's (null: none). The scheduler never renews it by time: the agreement does,
+   * period by period, once each is paid (renewPeriod).
+   */
+  async startCharged(
+    input: {
+      readonly subscriptionId: string;
+      readonly agreementId: string;
+      readonly providerId: string;
+      readonly sub: string;
+      readonly sku: string;
+      readonly trial: string | null;
+    },
+    ctx: CommandContext,
+  ): Promise<SubscriptionWriteResult> {
+    const existing = await this.load(input.subscriptionId);
+    let state: SubscriptionState = existing;
+    let position: number | null = null;
+    if (existing.status === 'none') {
+      const plan = await findPlanOffer(this.views, input.providerId, input.sku);
+      try {
+        const result = await this.handler.handle(
+          subscriptionDecider,
+          subscriptionStreamId(input.subscriptionId),
+          {
+            type: 'StartSubscription',
+            subscriptionId: input.subscriptionId,
+            sub: input.sub,
+            providerId: input.providerId,
+            plan,
+            renewal: 'charged',
+            agreementId: input.agreementId,
+            trial: input.trial,
+          },
+          ctx,
+        );
+        state = result.state;
+        position = result.position;
+      } catch (err) {
+        // Started meanwhile by another process: carry on with that one.
+        if (!(err instanceof DomainError && err.code === 'subscription_exists')) throw err;
+        state = await this.load(input.subscriptionId);
+      }
+    }
+    const issued = await this.issuePendingRights(state, ctx);
+    return {
+      subscriptionId: input.subscriptionId,
+      position: maxPosition(position, issued.position),
+      status: statusOf(issued.state),
+      deduplicated: existing.status !== 'none',
+    };
+  }
+
+  /** The subscription as its log tells it (the agreement process decides from this, never a read model). */
+  async load(subscriptionId: string): Promise<SubscriptionState> {
+    return (await this.handler.load(subscriptionDecider, subscriptionStreamId(subscriptionId))).state;
+  }
+
+  /** A charged subscription's period ended unpaid: past due until paid or expired. */
+  markPastDue(subscriptionId: string, ctx: CommandContext): Promise<SubscriptionWriteResult> {
+    return this.direct(subscriptionId, { type: 'MarkSubscriptionPastDue' }, ctx);
+  }
+
+  /** The agreement gave up collecting: the subscription ends (at the end of a period still paid). */
+  expireUnpaid(subscriptionId: string, ctx: CommandContext): Promise<SubscriptionWriteResult> {
+    return this.direct(subscriptionId, { type: 'ExpireUnpaidSubscription' }, ctx);
+  }
+
+  private async direct(
+    subscriptionId: string,
+    command: SubscriptionCommand,
+    ctx: CommandContext,
+  ): Promise<SubscriptionWriteResult> {
+    const result = await this.handle(subscriptionId, command, ctx);
+    return {
+      subscriptionId,
+      position: result.position,
+      status: statusOf(result.state),
+      deduplicated: false,
+    };
+  }
+
+  /**
    * The renewal seam for payments: starts period `period` once the current one has ended (or
    * records the expiry when cancellation was scheduled), then grants its right. A repeat for a
-   * period already started does nothing. Until the Payment issue charges renewals, the scheduler
-   * renews through advance() as soon as a period ends.
+   * period already started does nothing. A charging agreement calls it once the period is paid;
+   * subscriptions without one are renewed by the scheduler through advance() as periods end.
    */
   async renewPeriod(
     subscriptionId: string,
@@ -196,6 +281,8 @@ export class SubscriptionCommands {
       position = maxPosition(position, issued.position);
       state = issued.state;
       if (step >= MAX_RENEWALS_PER_ADVANCE || !isRenewalDue(state, this.clock.now())) break;
+      // A charged subscription's periods are renewed by its agreement once paid, never by time alone.
+      if (!renewsByItself(state)) break;
       const next = state.current.n + 1;
       const renewed = await this.handle(subscriptionId, { type: 'RenewPeriod', period: next }, ctx, true);
       if (!renewed) break;

@@ -274,6 +274,32 @@ export class UserCommands {
   }
 
   /**
+   * Records a completed sign-in (the SignedIn event) on the account. Refused with `sign_in_locked`
+   * (a conflict) while sign-in is locked, and `user_erased` for an erased account.
+   */
+  async recordSignIn(
+    sub: string,
+    signIn: {
+      readonly method: 'sms' | 'email';
+      readonly withPassword: boolean;
+      readonly clientId: string | null;
+    },
+    ctx: CommandContext,
+  ): Promise<UserWriteResult> {
+    const result = await this.run(
+      sub,
+      {
+        type: 'RecordSignIn',
+        method: signIn.method,
+        withPassword: signIn.withPassword,
+        clientId: signIn.clientId,
+      },
+      ctx,
+    );
+    return { sub, position: result.position };
+  }
+
+  /**
    * Erases the account: appends UserErased (releasing its phones and emails), then destroys its vault
    * key so every sealed value in its events becomes unreadable. Repeating it finishes an erasure whose
    * key destruction was interrupted.

@@ -21,6 +21,31 @@ export interface StartSubscription {
   readonly sub: string;
   readonly providerId: string;
   readonly plan: PlanOffer;
+  /**
+   * `automatic` (default): periods follow one another at their ends. `charged`: a charging agreement
+   * renews each period once it is paid (RenewPeriod), and the scheduler leaves it alone.
+   */
+  readonly renewal?: 'automatic' | 'charged';
+  /** The charging agreement driving a `charged` subscription. */
+  readonly agreementId?: string;
+  /** Overrides the plan's trial: a duration, or null for none. */
+  readonly trial?: string | null;
+}
+
+/**
+ * A charged subscription's period has ended and the next one is not paid yet: until it is (or the
+ * agreement gives up), the subscription is past due and no further right is issued.
+ */
+export interface MarkSubscriptionPastDue {
+  readonly type: 'MarkSubscriptionPastDue';
+}
+
+/**
+ * A charged subscription's renewal could not be paid: it ends now, or at the end of the current
+ * period when that has not been reached yet (what was paid is never cut short).
+ */
+export interface ExpireUnpaidSubscription {
+  readonly type: 'ExpireUnpaidSubscription';
 }
 
 /** From now on, periods issue suspended rights. */
@@ -79,4 +104,6 @@ export type SubscriptionCommand =
   | ResumeSubscription
   | ChangeSubscriptionPlan
   | RenewPeriod
-  | RecordRightIssued;
+  | RecordRightIssued
+  | MarkSubscriptionPastDue
+  | ExpireUnpaidSubscription;

@@ -16,6 +16,7 @@ import {
   SubscriptionCancellationScheduled,
   type SubscriptionEvent,
   SubscriptionExpired,
+  SubscriptionPastDue,
   SubscriptionPeriodStarted,
   SubscriptionPlanChangeCanceled,
   SubscriptionPlanChanged,
@@ -83,6 +84,14 @@ function toPlan(offer: PlanOffer, providerId: string): Plan {
   );
 }
 
+/** The plan with its trial replaced (a duration) or removed (null); unchanged when not overridden. */
+function withTrial(plan: Plan, trial: string | null | undefined): Plan {
+  if (trial === undefined) return plan;
+  const { trial: _planTrial, ...rest } = plan;
+  if (trial === null) return rest;
+  return ensureValid(PlanSchema, { ...rest, trial }, 'trial', 'invalid_trial');
+}
+
 const reasonOf = (reason: string | undefined) =>
   reason === undefined
     ? {}
@@ -100,13 +109,30 @@ function decideStart(command: StartSubscription, state: SubscriptionState, now: 
   );
   const sub = ensureValid(Uuid, command.sub, 'sub', 'invalid_sub');
   const providerId = ensureValid(Uuid, command.providerId, 'providerId', 'invalid_provider_id');
-  const plan = toPlan(command.plan, providerId);
+  const offered = toPlan(command.plan, providerId);
+  const plan = withTrial(offered, command.trial);
+  const renewal = command.renewal ?? 'automatic';
+  if (renewal === 'charged' && command.agreementId === undefined) {
+    throw new DomainError(
+      'invalid',
+      'agreement_required',
+      'A charged subscription names its charging agreement.',
+      'agreementId',
+    );
+  }
+  const charged =
+    renewal === 'charged'
+      ? {
+          renewal,
+          agreementId: ensureValid(Uuid, command.agreementId, 'agreementId', 'invalid_agreement_id'),
+        }
+      : {};
   const from = instant(now);
   const trial = plan.trial !== undefined;
   const until =
     plan.trial !== undefined ? afterDuration(from, plan.trial) : periodBoundary(from, plan.period, 1);
   return [
-    SubscriptionStarted({ subscriptionId, sub, providerId, plan, startedAt: from }),
+    SubscriptionStarted({ subscriptionId, sub, providerId, plan, startedAt: from, ...charged }),
     SubscriptionPeriodStarted({
       subscriptionId,
       period: 1,
@@ -261,6 +287,55 @@ function decideChangePlan(
   ];
 }
 
+function requireCharged(state: SubscriptionState): LiveSubscription {
+  if (state.status === 'none') throw notFound();
+  if (state.renewal !== 'charged') {
+    throw new DomainError(
+      'conflict',
+      'not_charged',
+      'Only a subscription renewed by a charging agreement can fall due unpaid.',
+    );
+  }
+  return state;
+}
+
+/** Past due only once the period has ended unpaid; a repeat, or an ending subscription, records nothing. */
+function decideMarkPastDue(state: SubscriptionState, now: Date): SubscriptionEvent[] {
+  const live = requireCharged(state);
+  if (live.expired || live.pastDue || live.cancelAtPeriodEnd) return [];
+  if (now.getTime() < Date.parse(live.current.until)) {
+    throw new DomainError(
+      'conflict',
+      'renewal_not_due',
+      `Period ${live.current.n} runs until ${live.current.until}; it cannot be past due before.`,
+    );
+  }
+  return [
+    SubscriptionPastDue({ subscriptionId: live.subscriptionId, period: live.current.n, at: instant(now) }),
+  ];
+}
+
+/**
+ * The agreement gave up on the renewal: the subscription ends now, or — when the paid period has
+ * not ended yet — at its end, so what was paid for is never cut short.
+ */
+function decideExpireUnpaid(state: SubscriptionState, now: Date): SubscriptionEvent[] {
+  const live = requireCharged(state);
+  if (live.expired) return [];
+  const { subscriptionId } = live;
+  if (now.getTime() < Date.parse(live.current.until)) {
+    if (live.cancelAtPeriodEnd) return [];
+    return [
+      SubscriptionCancellationScheduled({
+        subscriptionId,
+        effectiveAt: live.current.until,
+        reason: 'The renewal could not be paid.',
+      }),
+    ];
+  }
+  return [SubscriptionExpired({ subscriptionId, at: instant(now), reason: 'payment_failed' })];
+}
+
 function decideRecordRight(command: RecordRightIssued, state: SubscriptionState): SubscriptionEvent[] {
   if (state.status === 'none') throw notFound();
   const rightId = ensureValid(Uuid, command.rightId, 'rightId', 'invalid_right_id');
@@ -304,6 +379,10 @@ export const subscriptionDecider: Decider<SubscriptionState, SubscriptionCommand
         return decideChangePlan(command, state, now);
       case 'RecordRightIssued':
         return decideRecordRight(command, state);
+      case 'MarkSubscriptionPastDue':
+        return decideMarkPastDue(state, now);
+      case 'ExpireUnpaidSubscription':
+        return decideExpireUnpaid(state, now);
     }
   },
 };

@@ -5,6 +5,7 @@ import {
   ExpiryReasonSchema,
   InstantSchema,
   PlanSchema,
+  RenewalSchema,
   RightStateSchema,
   SubscriptionReasonSchema,
 } from './values.js';
@@ -27,6 +28,9 @@ export const SubscriptionStarted = defineEvent(
     providerId: z.uuid(),
     plan: PlanSchema,
     startedAt: InstantSchema,
+    /** Absent in subscriptions from before charging agreements: `automatic`. */
+    renewal: RenewalSchema.optional(),
+    agreementId: z.uuid().optional(),
   }),
 );
 export type SubscriptionStarted = EventOf<typeof SubscriptionStarted>;
@@ -120,6 +124,16 @@ export const SubscriptionPlanChanged = defineEvent(
 );
 export type SubscriptionPlanChanged = EventOf<typeof SubscriptionPlanChanged>;
 
+/**
+ * A charged subscription's period `period` ended without the next one being paid: no right is
+ * issued until it is (the next SubscriptionPeriodStarted clears it) or the subscription expires.
+ */
+export const SubscriptionPastDue = defineEvent(
+  'SubscriptionPastDue',
+  z.object({ subscriptionId, period, at: InstantSchema }),
+);
+export type SubscriptionPastDue = EventOf<typeof SubscriptionPastDue>;
+
 /** Final: the subscription generates no more rights and cannot be reactivated or resumed. */
 export const SubscriptionExpired = defineEvent(
   'SubscriptionExpired',
@@ -140,6 +154,7 @@ export type SubscriptionEvent =
   | SubscriptionPlanChangeScheduled
   | SubscriptionPlanChangeCanceled
   | SubscriptionPlanChanged
+  | SubscriptionPastDue
   | SubscriptionExpired;
 
 /** Every subscription event definition, for the application's EventRegistry. */
@@ -156,6 +171,7 @@ export const subscriptionEvents: readonly EventDefinition[] = [
   SubscriptionPlanChangeScheduled,
   SubscriptionPlanChangeCanceled,
   SubscriptionPlanChanged,
+  SubscriptionPastDue,
   SubscriptionExpired,
 ];
 

@@ -1,5 +1,5 @@
 import type { SubscriptionEvent } from './events.js';
-import type { Plan, RightState, SubscriptionStatus } from './values.js';
+import type { Plan, Renewal, RightState, SubscriptionStatus } from './values.js';
 
 /** One started period and the right it generates. */
 export interface PeriodRecord {
@@ -25,6 +25,10 @@ export interface LiveSubscription {
   readonly sub: string;
   readonly providerId: string;
   readonly plan: Plan;
+  readonly renewal: Renewal;
+  readonly agreementId: string | null;
+  /** A charged subscription whose period ended before the next one was paid. */
+  readonly pastDue: boolean;
   readonly scheduledPlan: Plan | null;
   readonly current: PeriodRecord;
   /** Null until the first non-trial period starts, and again after a trial ends or the plan changes. */
@@ -39,11 +43,15 @@ export interface LiveSubscription {
 
 export type SubscriptionState = { readonly status: 'none' } | LiveSubscription;
 
-type Flags = Pick<LiveSubscription, 'expired' | 'suspended' | 'cancelAtPeriodEnd'> & { trial: boolean };
+type Flags = Pick<LiveSubscription, 'expired' | 'suspended' | 'cancelAtPeriodEnd'> & {
+  trial: boolean;
+  pastDue?: boolean;
+};
 
 /** The status readers see, from the independent flags the aggregate keeps. */
 export function statusOf(flags: Flags): SubscriptionStatus {
   if (flags.expired) return 'expired';
+  if (flags.pastDue === true) return 'past_due';
   if (flags.suspended) return 'suspended';
   if (flags.cancelAtPeriodEnd) return 'canceled_at_period_end';
   return flags.trial ? 'trialing' : 'active';
@@ -72,6 +80,9 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
       sub: d.sub,
       providerId: d.providerId,
       plan: d.plan,
+      renewal: d.renewal ?? 'automatic',
+      agreementId: d.agreementId ?? null,
+      pastDue: false,
       scheduledPlan: null,
       current,
       anchor: null,
@@ -97,7 +108,13 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
         rightState: d.rightState,
       };
       const anchor = s.anchor ?? (d.trial ? null : { at: d.from, period: d.period });
-      return withStatus({ ...s, current, anchor, pendingRights: [...s.pendingRights, current] });
+      return withStatus({
+        ...s,
+        current,
+        anchor,
+        pastDue: false,
+        pendingRights: [...s.pendingRights, current],
+      });
     }
     case 'SubscriptionRightIssued':
       return withStatus({
@@ -122,9 +139,25 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
       return withStatus({ ...s, scheduledPlan: null });
     case 'SubscriptionPlanChanged':
       return withStatus({ ...s, plan: event.data.plan, scheduledPlan: null, anchor: null });
+    case 'SubscriptionPastDue':
+      return withStatus({ ...s, pastDue: true });
     case 'SubscriptionExpired':
-      return withStatus({ ...s, expired: true, cancelAtPeriodEnd: false, endedAt: event.data.at });
+      return withStatus({
+        ...s,
+        expired: true,
+        pastDue: false,
+        cancelAtPeriodEnd: false,
+        endedAt: event.data.at,
+      });
   }
+}
+
+/**
+ * Whether the period end moves the subscription on by itself: always for `automatic` renewal; for a
+ * `charged` one only when its end is scheduled (the agreement renews paid periods through RenewPeriod).
+ */
+export function renewsByItself(state: LiveSubscription): boolean {
+  return state.renewal === 'automatic' || state.cancelAtPeriodEnd;
 }
 
 /** True when a time-driven transition (next period, trial end, expiry) is due at `now`. */

@@ -26,17 +26,29 @@ export type Plan = z.infer<typeof PlanSchema>;
 export const RightStateSchema = z.enum(['active', 'suspended']);
 export type RightState = z.infer<typeof RightStateSchema>;
 
-/** Why a subscription ended: cancellation took effect at a period end, or it was canceled at once. */
-export const ExpiryReasonSchema = z.enum(['period_end', 'canceled']);
+/**
+ * How periods follow one another: `automatic` at each period end, or `charged` by a charging
+ * agreement once each period is paid.
+ */
+export const RenewalSchema = z.enum(['automatic', 'charged']);
+export type Renewal = z.infer<typeof RenewalSchema>;
+
+/**
+ * Why a subscription ended: cancellation took effect at a period end, it was canceled at once, or
+ * its charging agreement could not collect a renewal.
+ */
+export const ExpiryReasonSchema = z.enum(['period_end', 'canceled', 'payment_failed']);
 export type ExpiryReason = z.infer<typeof ExpiryReasonSchema>;
 
 export const SubscriptionReasonSchema = z.string().trim().min(1).max(500);
 
 /**
- * What readers see. `suspended` wins over `canceled_at_period_end` (a suspended subscription can
- * also have its cancellation scheduled: both flags are kept), and `expired` is final.
+ * What readers see. `past_due` (a charged subscription whose next period is not paid yet) wins over
+ * `suspended`, which wins over `canceled_at_period_end` (a suspended subscription can also have its
+ * cancellation scheduled: both flags are kept), and `expired` is final.
  */
-export type SubscriptionStatus = 'trialing' | 'active' | 'suspended' | 'canceled_at_period_end' | 'expired';
+export type SubscriptionStatus =
+  'trialing' | 'active' | 'past_due' | 'suspended' | 'canceled_at_period_end' | 'expired';
 
 /** Normalises an instant to the canonical text form. */
 export function instant(at: Date | string): string {

@@ -75,6 +75,19 @@ export interface UnlockSignIn {
   readonly reason: string;
 }
 
+/**
+ * Records that the person completed sign-in: proved control of a phone (`sms`) or email (`email`)
+ * with a one-time code, and gave the password when `withPassword`. `clientId` names the service the
+ * sign-in was for, null when no client's authorization request started it. Refused while sign-in is
+ * locked: a locked account cannot complete a sign-in.
+ */
+export interface RecordSignIn {
+  readonly type: 'RecordSignIn';
+  readonly method: 'sms' | 'email';
+  readonly withPassword: boolean;
+  readonly clientId: string | null;
+}
+
 export interface EraseUser {
   readonly type: 'EraseUser';
   readonly reason?: string;
@@ -91,4 +104,5 @@ export type UserCommand =
   | RemovePassword
   | LockSignIn
   | UnlockSignIn
+  | RecordSignIn
   | EraseUser;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Decider, DomainError } from '../kernel/decider.js';
 import { ensureValid } from '../shared/validate.js';
 import type { SealedIdentifier, UserCommand } from './commands.js';
@@ -14,6 +15,7 @@ import {
   PrimaryPhoneChanged,
   ProfileChanged,
   SignInLocked,
+  SignedIn,
   SignInUnlocked,
   type UserEvent,
   UserErased,
@@ -39,6 +41,9 @@ import {
 } from './values.js';
 
 export type { UserState } from './state.js';
+
+/** The client a sign-in was for, as SignedIn records it. */
+const ClientIdSchema = z.string().min(1).max(200);
 
 /** The per-kind event constructors, so phone and email rules are written once. */
 const eventsFor = {
@@ -189,6 +194,16 @@ function decideActive(command: Exclude<UserCommand, { type: 'RegisterUser' }>, s
     case 'UnlockSignIn': {
       const reason = ensureValid(LockReasonSchema, command.reason, 'reason', 'invalid_reason');
       return isSignInLocked(state, now) ? [SignInUnlocked({ userId, reason })] : [];
+    }
+    case 'RecordSignIn': {
+      if (isSignInLocked(state, now)) {
+        throw new DomainError('conflict', 'sign_in_locked', 'Sign-in to this account is locked.');
+      }
+      const clientId =
+        command.clientId === null
+          ? null
+          : ensureValid(ClientIdSchema, command.clientId, 'clientId', 'invalid_client_id');
+      return [SignedIn({ userId, method: command.method, withPassword: command.withPassword, clientId })];
     }
     case 'EraseUser': {
       const reason =

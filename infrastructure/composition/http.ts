@@ -52,6 +52,8 @@ import type { IdentityWiring } from './identity.js';
 import { CARD_TOKENIZER, PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } from './payments.js';
 import type { Wiring } from './wiring.js';
 import { staffRoutes } from './staff.js';
+import { agreementRoutes } from './agreements.js';
+import { supportRoutes } from './support.js';
 import { PrometheusTelemetry } from '../telemetry.js';
 import type { AppRoutes, MountContext } from '../http/app.js';
 
@@ -219,8 +221,10 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         consentedScopes: (sub, clientId) => ctx.get(ConsentQueries).consentedScopes(sub, clientId),
         consents: { queries: ctx.get(ConsentQueries), commands: ctx.get(ConsentCommands) },
       },
-      routes: (mc) =>
-        mergeRoutes([staffRoutes(w, mc, { verifier: tokenVerifier, providerOf, userSessions })]),
+      routes: (mc) => {
+        const callers = { verifier: tokenVerifier, providerOf, userSessions };
+        return mergeRoutes([agreementRoutes(w, mc, callers), staffRoutes(w, mc, callers), supportRoutes(w)]);
+      },
       metricRegistries: [ctx.get(PrometheusTelemetry).registry],
       ...(overrides.readAfterWriteTimeoutMs === undefined
         ? {}

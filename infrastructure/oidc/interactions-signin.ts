@@ -15,6 +15,10 @@
  * interaction, and per account across interactions. Reaching the account's limit locks its sign-in
  * for a while, recorded as a SignInLocked event on the User stream like a lockout for wrong codes,
  * and a locked account is refused at the password step as at the code step.
+ *
+ * Every completed sign-in is recorded as a SignedIn event on the account (method, whether a password
+ * was given, and the client it was for): right after the code when no password is asked for, else
+ * after the password step. A lock that lands in between still refuses the sign-in.
  */
 import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
@@ -34,6 +38,7 @@ import type { CodeRejection } from '../../application/signin/results.js';
 import type { UserCommands } from '../../application/user/user-commands.js';
 import type { UserQueries } from '../../application/user/user-queries.js';
 import { MessageDeliveryError } from '../../application/ports/message-sender.js';
+import { DomainError } from '../../domain/kernel/decider.js';
 import { USERS_PROJECTION } from '../../projections/users.js';
 import { SystemClock } from '../clock.js';
 
@@ -44,6 +49,8 @@ export const PASSWORD_ATTEMPTS_NAMESPACE = 'signin-password-attempts';
 export const MAX_PASSWORD_ATTEMPTS = 5;
 /** How long a signed-in account waits for its password (a person typing, not a session). */
 const PASSWORD_STEP_TTL_SECONDS = 600;
+/** The client a right code was for, kept for the password step that completes the sign-in. */
+export const SIGNIN_CLIENT_NAMESPACE = 'signin-client';
 
 /** Wrong passwords per account, across interactions, keyed by `sub`. */
 export const ACCOUNT_PASSWORD_FAILURES_NAMESPACE = 'signin-password-failures';
@@ -121,6 +128,8 @@ export interface PasswordStep {
   readonly remember: boolean;
   readonly demand: Exclude<PasswordDemand, 'none'>;
   readonly hasPassword: boolean;
+  /** The client the sign-in is for (recorded with it); null or absent when none. */
+  readonly clientId?: string | null;
 }
 
 export type PasswordOutcome =
@@ -146,6 +155,11 @@ export interface StepContext {
   readonly ip: string;
   readonly locale: Locale;
   readonly correlationId: string;
+  /**
+   * The OpenID Connect interaction the step belongs to: its `client_id` is recorded with the
+   * sign-in, and its acr request tells whether the code completes the sign-in.
+   */
+  readonly interaction?: { readonly params: Readonly<Record<string, unknown>> };
 }
 
 /** A code is on its way; `masked` is what the page may show of where it went. */
@@ -170,7 +184,9 @@ export type FinishOutcome =
 
 export interface SignInFlowDeps {
   readonly codes: Pick<OneTimeCodes, 'request' | 'verify' | 'policy'>;
-  readonly users: Pick<UserCommands, 'registerWithIdentifier' | 'verifyPassword' | 'lockSignIn'>;
+  /** With `recordSignIn` (as UserCommands has), every completed sign-in is recorded. */
+  readonly users: Pick<UserCommands, 'registerWithIdentifier' | 'verifyPassword' | 'lockSignIn'> &
+    Partial<Pick<UserCommands, 'recordSignIn'>>;
   readonly accounts: Pick<UserQueries, 'getUser'>;
   readonly views: Pick<Views, 'waitFor'>;
   readonly store: EphemeralStore;
@@ -233,11 +249,24 @@ export class SignInFlow {
     await this.visible(registered.position);
     const user = await this.deps.accounts.getUser(registered.sub);
     if (user.signInLock !== null) return { ok: false, reason: 'account_locked' };
+    const amr = [verdict.identifier.kind === 'phone' ? 'sms' : 'otp'];
+    const clientId = clientOf(context);
+    if (passwordDemand(context.interaction?.params ?? {}) === 'none') {
+      const recorded = await this.recordSignIn(registered.sub, amr, false, clientId, context.correlationId);
+      if (!recorded) return { ok: false, reason: 'account_locked' };
+    } else {
+      await this.deps.store.set(
+        SIGNIN_CLIENT_NAMESPACE,
+        uid,
+        { clientId },
+        { ttlSeconds: PASSWORD_STEP_TTL_SECONDS },
+      );
+    }
     this.deps.logger.info(
       { sub: registered.sub, created: registered.created, via: verdict.identifier.kind },
       'signed in with a one-time code',
     );
-    return { ok: true, sub: registered.sub, amr: [verdict.identifier.kind === 'phone' ? 'sms' : 'otp'] };
+    return { ok: true, sub: registered.sub, amr };
   }
 
   /**
@@ -250,7 +279,12 @@ export class SignInFlow {
     demand: Exclude<PasswordDemand, 'none'>,
   ): Promise<PasswordStep> {
     const user = await this.deps.accounts.getUser(signedIn.sub);
-    const step: PasswordStep = { ...signedIn, demand, hasPassword: user.hasPassword };
+    const pendingClient = await this.deps.store.get<{ clientId: string | null }>(
+      SIGNIN_CLIENT_NAMESPACE,
+      uid,
+    );
+    const clientId = pendingClient?.value.clientId ?? null;
+    const step: PasswordStep = { ...signedIn, demand, hasPassword: user.hasPassword, clientId };
     await this.deps.store.set(SIGNIN_PASSWORD_NAMESPACE, uid, step, {
       ttlSeconds: PASSWORD_STEP_TTL_SECONDS,
     });
@@ -296,6 +330,14 @@ export class SignInFlow {
     if (await this.deps.users.verifyPassword(step.sub, password)) {
       await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
       await this.deps.store.delete(ACCOUNT_PASSWORD_FAILURES_NAMESPACE, step.sub);
+      const recorded = await this.recordSignIn(
+        step.sub,
+        step.amr,
+        true,
+        step.clientId ?? null,
+        context.correlationId,
+      );
+      if (!recorded) return { ok: false, reason: 'account_locked' };
       return { ok: true, sub: step.sub, amr: [...step.amr, 'pwd'], remember: step.remember };
     }
     if (failures >= MAX_ACCOUNT_PASSWORD_FAILURES) {
@@ -311,13 +353,47 @@ export class SignInFlow {
   }
 
   /** Goes on with the code alone, allowed only for an account without a password and a mere wish. */
-  async skipPassword(uid: string): Promise<SkipOutcome> {
+  async skipPassword(uid: string, context?: Pick<StepContext, 'correlationId'>): Promise<SkipOutcome> {
     const step = await this.pendingPassword(uid);
     if (!step) return { ok: false, reason: 'no_step' };
     if (step.hasPassword) return { ok: false, reason: 'has_password' };
     await this.deps.store.delete(SIGNIN_PASSWORD_NAMESPACE, uid);
     if (step.demand === 'essential') return { ok: false, reason: 'password_required' };
+    const correlationId = context?.correlationId ?? `signin-${uid}`;
+    if (!(await this.recordSignIn(step.sub, step.amr, false, step.clientId ?? null, correlationId))) {
+      return { ok: false, reason: 'no_step' };
+    }
     return { ok: true, sub: step.sub, amr: step.amr, remember: step.remember };
+  }
+
+  /**
+   * Records the completed sign-in on the account, as the person's own act. False when the account's
+   * sign-in was locked in the meantime (the sign-in must then be refused).
+   */
+  private async recordSignIn(
+    sub: string,
+    amr: readonly string[],
+    withPassword: boolean,
+    clientId: string | null,
+    correlationId: string,
+  ): Promise<boolean> {
+    const record = this.deps.users.recordSignIn;
+    if (record === undefined) return true;
+    try {
+      await record.call(
+        this.deps.users,
+        sub,
+        { method: amr.includes('sms') ? 'sms' : 'email', withPassword, clientId },
+        { actor: { kind: 'user', id: sub }, correlationId },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'sign_in_locked') {
+        this.deps.logger.warn({ sub }, 'sign-in of a locked account refused');
+        return false;
+      }
+      throw err;
+    }
   }
 
   private async refuse(uid: string, sub: string): Promise<PasswordOutcome> {
@@ -377,4 +453,10 @@ export class SignInFlow {
     const entry = await this.deps.store.get<PendingStep>(SIGNIN_STEP_NAMESPACE, uid);
     return entry && entry.consumedAt === null ? entry.value : null;
   }
+}
+
+/** The client an interaction's authorization request came from, or null. */
+function clientOf(context: StepContext): string | null {
+  const clientId = context.interaction?.params.client_id;
+  return typeof clientId === 'string' && clientId !== '' ? clientId : null;
 }

@@ -177,7 +177,13 @@ describe('HTTP: platform endpoints, headers, logs', function () {
       try {
         expect(second.adminToken).to.equal(token1);
         expect(second.server.adminToken.generated).to.equal(false);
-        expect(second.server.demo).to.deep.equal({ ...demo1, created: false });
+        const { shop: shop1, ...seeded1 } = demo1;
+        const { shop: shop2, ...seeded2 } = second.server.demo!;
+        expect(seeded2).to.deep.equal({ ...seeded1, created: false });
+        // The demo shop's client is the same, with the same secret, moved to the new port.
+        expect(shop2!.clientId).to.equal(shop1!.clientId);
+        expect(shop2!.config.clientSecret).to.equal(shop1!.config.clientSecret);
+        expect(shop2!.changes).to.deep.equal(['redirect_uris_updated']);
         await second.waitUntilReady();
         const list = await second.request('GET', '/admin/v1/providers');
         expect(list.body.items.filter((p: { name: string }) => p.name === DEMO_PROVIDER_NAME)).to.have.length(

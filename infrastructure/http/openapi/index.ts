@@ -9,6 +9,9 @@ import { SUBSCRIPTIONS_API } from './subscriptions-api.js';
 import { TRANSACTIONS_API } from './transactions-api.js';
 import { USERS_API } from './users-api.js';
 import { STAFF_API } from './staff-api.js';
+import { AGREEMENTS_API } from './agreements-api.js';
+import { SUPPORT_API } from './support-api.js';
+import { AUDIT_API } from './audit-api.js';
 import { REPORTS_API, REPORTS_TAG_DESCRIPTION } from './reports-api.js';
 
 export { createOpenApiRouter, type OpenApiRouterOptions } from './router.js';
@@ -32,6 +35,9 @@ export const TESSERA_API_ROUTES: readonly RouteDoc[] = [
   ...CLIENTS_API,
   ...STAFF_API,
   ...REPORTS_API,
+  ...AGREEMENTS_API,
+  ...SUPPORT_API,
+  ...AUDIT_API,
 ];
 
 /** Said of every provider-facing tag: what isolates one provider's data from another's. */
@@ -79,6 +85,19 @@ const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Staff accounts: platform roles (support agent, support lead, auditor) and access to providers’ ' +
     'reports. Admin token only.',
   Reports: REPORTS_TAG_DESCRIPTION,
+  'Charging agreements':
+    'Recurring payments: a provider proposes an agreement for one of its subscription plans, the user ' +
+    'confirms it on the hosted page (`links.confirmation`) with a saved card, and Tessera charges each ' +
+    'renewal off-session before the period ends, retrying failures on a dunning schedule. ' +
+    PROVIDER_SCOPED,
+  Support:
+    'Customer support: find an account, read its whole history and its state at any instant, and act on ' +
+    'it. For staff API tokens (`npm run cli -- staff token`) of support agents and leads; every action ' +
+    'requires a reason and is recorded with the agent as actor.',
+  Audit:
+    'The transaction log for auditors: every money movement in a period as CSV or NDJSON, each row ' +
+    'hash-chained to the previous one, ending with a manifest signed with the OpenID Connect keys ' +
+    '(check it offline with `npm run cli -- verify`). For staff API tokens with the auditor role.',
 };
 
 export interface TesseraOpenApiOptions {

@@ -47,8 +47,11 @@ export const SubscriptionResource = z
     sub: z.uuid(),
     providerId: z.uuid(),
     status: z
-      .enum(['trialing', 'active', 'suspended', 'canceled_at_period_end', 'expired'])
-      .describe('`suspended` wins over `canceled_at_period_end`; `expired` is final.'),
+      .enum(['trialing', 'active', 'past_due', 'suspended', 'canceled_at_period_end', 'expired'])
+      .describe(
+        '`past_due`: a charged renewal failed and is being retried (no right for the unpaid period). ' +
+          '`suspended` wins over `canceled_at_period_end`; `expired` is final.',
+      ),
     sku: SkuSchema.describe('The current plan.'),
     productId: z.uuid(),
     period: z.string().describe('Length of one period, an ISO 8601 duration such as `P1M`.'),

@@ -68,9 +68,9 @@ export interface PayRouterDeps {
 }
 
 const ID = '[0-9a-fA-F-]{36}';
-const RETURNABLE = new RegExp(`^/pay/${ID}(/return\\?attempt=[A-Za-z0-9._~-]{1,100})?$`);
+const RETURNABLE = new RegExp(`^/pay/(${ID}(/return\\?attempt=[A-Za-z0-9._~-]{1,100})?|agreements/${ID})$`);
 
-/** Only a payment page (or its challenge return) may be returned to after sign-in. */
+/** Only a payment page (or its challenge return), or an agreement's confirmation page, may be returned to after sign-in. */
 export function safePayReturnTo(value: unknown): string {
   return typeof value === 'string' && RETURNABLE.test(value) ? value : PAY_PATH;
 }
