@@ -11,7 +11,8 @@
  * so a slow moment of the machine weighs on both. Target: ratio ≥ 0.8 and p99 ≤ 2 × the baseline's.
  *
  *   npm run bench:access    BENCH_SECONDS (default 5) per round, BENCH_ROUNDS (default 3),
- *                           BENCH_USERS (default 100000)
+ *                           BENCH_USERS (default 100000),
+ *                           BENCH_PROFILE=<dir> writes a CPU profile of the Tessera process there
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -180,8 +181,9 @@ async function main(): Promise<void> {
     const { providerId, subs } = await seed(dataDir);
 
     const bare = await start(['bench/support/bare-json.ts'], {}, 'stdout');
+    const profile = process.env.BENCH_PROFILE;
     const tessera = await start(
-      ['infrastructure/main.ts', 'serve'],
+      [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'infrastructure/main.ts', 'serve'],
       { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DEMO_SEED: 'false' },
       'stderr',
     );

@@ -3,7 +3,7 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import { type RightState, rightStateAt } from '../../domain/right/values.js';
 import { RIGHTS_PROJECTION, type RightDoc } from '../../projections/rights.js';
 import type { Clock } from '../ports/clock.js';
-import type { Where } from '../ports/read-model-store.js';
+import type { Page, ReadCollection, Where } from '../ports/read-model-store.js';
 import type { Views } from '../ports/views.js';
 import { PORTS } from '../tokens.js';
 
@@ -52,41 +52,54 @@ function endsLater(a: RightDoc, b: RightDoc): boolean {
   return a.validUntil > b.validUntil;
 }
 
-function latestEnding(docs: readonly RightDoc[]): RightDoc | undefined {
-  return docs.reduce<RightDoc | undefined>(
-    (best, d) => (best === undefined || endsLater(d, best) ? d : best),
-    undefined,
-  );
-}
-
 function answer(doc: RightDoc | undefined, reason: AccessReason): AccessAnswer {
   if (!doc) return NO_RIGHT;
   return { allowed: reason === 'active', rightId: doc.id, validUntil: doc.validUntil, reason };
+}
+
+/** Whether `doc` should replace `best` as the deciding right of its state. */
+function better(state: RightState, doc: RightDoc, best: RightDoc): boolean {
+  // Not yet valid: the one starting soonest; every other state: the one ending last.
+  return state === 'CREATED' ? doc.validFrom < best.validFrom : endsLater(doc, best);
 }
 
 /**
  * Decides access from a user's rights for one SKU. Allowed by the active right that lasts longest.
  * Otherwise the answer names the right closest to being usable, in this order: suspended (valid
  * now but held back), not yet valid (the one starting soonest), expired (the one that ended last),
- * terminated.
+ * terminated. Ties go to the right listed first.
  */
 export function decideAccess(docs: readonly RightDoc[], at: Date): AccessAnswer {
-  const byState = new Map<RightState, RightDoc[]>();
+  let active: RightDoc | undefined;
+  let suspended: RightDoc | undefined;
+  let created: RightDoc | undefined;
+  let expired: RightDoc | undefined;
+  let terminated: RightDoc | undefined;
   for (const doc of docs) {
     const state = rightStateAt(doc, at);
-    const list = byState.get(state);
-    if (list) list.push(doc);
-    else byState.set(state, [doc]);
+    switch (state) {
+      case 'ACTIVE':
+        if (active === undefined || better(state, doc, active)) active = doc;
+        break;
+      case 'SUSPENDED':
+        if (suspended === undefined || better(state, doc, suspended)) suspended = doc;
+        break;
+      case 'CREATED':
+        if (created === undefined || better(state, doc, created)) created = doc;
+        break;
+      case 'EXPIRED':
+        if (expired === undefined || better(state, doc, expired)) expired = doc;
+        break;
+      case 'TERMINATED':
+        if (terminated === undefined || better(state, doc, terminated)) terminated = doc;
+        break;
+    }
   }
-  const of = (s: RightState) => byState.get(s) ?? [];
-  if (of('ACTIVE').length > 0) return answer(latestEnding(of('ACTIVE')), 'active');
-  if (of('SUSPENDED').length > 0) return answer(latestEnding(of('SUSPENDED')), 'suspended');
-  if (of('CREATED').length > 0) {
-    const soonest = of('CREATED').reduce((a, b) => (b.validFrom < a.validFrom ? b : a));
-    return answer(soonest, 'not_yet_valid');
-  }
-  if (of('EXPIRED').length > 0) return answer(latestEnding(of('EXPIRED')), 'expired');
-  if (of('TERMINATED').length > 0) return answer(latestEnding(of('TERMINATED')), 'terminated');
+  if (active) return answer(active, 'active');
+  if (suspended) return answer(suspended, 'suspended');
+  if (created) return answer(created, 'not_yet_valid');
+  if (expired) return answer(expired, 'expired');
+  if (terminated) return answer(terminated, 'terminated');
   return NO_RIGHT;
 }
 
@@ -105,18 +118,28 @@ export class RightQueries {
     @inject(PORTS.Clock) private readonly clock: Clock,
   ) {}
 
-  private rights() {
-    return this.views.view<RightDoc>(RIGHTS_PROJECTION, 'rights');
+  /** The view resolves the serving generation on every read, so one handle serves for good. */
+  private rightsView: ReadCollection<RightDoc> | undefined;
+
+  private rights(): ReadCollection<RightDoc> {
+    return (this.rightsView ??= this.views.view<RightDoc>(RIGHTS_PROJECTION, 'rights'));
   }
 
-  private async findAll(where: Where): Promise<RightDoc[]> {
-    const docs: RightDoc[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await this.rights().find({ where, limit: PAGE, ...(cursor === null ? {} : { cursor }) });
+  /** Every matching right. Nearly always one page, so that case takes no further steps. */
+  private findAll(where: Where): Promise<RightDoc[]> {
+    return this.rights()
+      .find({ where, limit: PAGE })
+      .then((first) => (first.nextCursor === null ? first.items : this.remaining(where, first)));
+  }
+
+  private async remaining(where: Where, first: Page<RightDoc>): Promise<RightDoc[]> {
+    const docs = [...first.items];
+    let cursor = first.nextCursor;
+    while (cursor !== null) {
+      const page = await this.rights().find({ where, limit: PAGE, cursor });
       docs.push(...page.items);
       cursor = page.nextCursor;
-    } while (cursor !== null);
+    }
     return docs;
   }
 
@@ -146,13 +169,8 @@ export class RightQueries {
   }
 
   /** May the user use the provider's SKU at `at`? */
-  async access(
-    sub: string,
-    providerId: string,
-    sku: string,
-    at: Date = this.clock.now(),
-  ): Promise<AccessAnswer> {
-    return decideAccess(await this.findAll({ providerId, sub, sku }), at);
+  access(sub: string, providerId: string, sku: string, at: Date = this.clock.now()): Promise<AccessAnswer> {
+    return this.findAll({ providerId, sub, sku }).then((docs) => decideAccess(docs, at));
   }
 
   /** access() for several SKUs in one read; answers in the order asked, each SKU once. */

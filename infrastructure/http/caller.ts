@@ -10,7 +10,7 @@ import type { CommandContext } from '../../application/kernel/command-handler.js
 import { requestContext } from './context.js';
 import { parseInput } from './validation.js';
 import { bearerAuth, bearerToken, type ScopeRequirement } from './bearer-auth.js';
-import type { TokenVerifier } from '../../application/ports/token-verifier.js';
+import type { TokenVerifier, VerifiedToken } from '../../application/ports/token-verifier.js';
 import { HttpProblem } from './problem.js';
 
 export interface Caller {
@@ -22,8 +22,13 @@ export interface Caller {
   readonly scopes: readonly string[];
 }
 
-/** The provider of a client, or null when the client is unknown or disabled. */
-export type ProviderOfClient = (clientId: string) => Promise<string | null>;
+/**
+ * The provider of a client, or null when the client is unknown or disabled. `peek`, when present,
+ * answers from memory without waiting: undefined means "not remembered, ask the function".
+ */
+export type ProviderOfClient = ((clientId: string) => Promise<string | null>) & {
+  readonly peek?: (clientId: string) => string | null | undefined;
+};
 
 const CALLER_KEY = 'caller';
 
@@ -36,19 +41,30 @@ export function callerAuth(
   providerOf: ProviderOfClient,
   anyOf: readonly ScopeRequirement[],
 ): RequestHandler[] {
+  const settle = (res: Response, token: VerifiedToken, providerId: string | null): void => {
+    if (providerId === null) {
+      throw new HttpProblem(401, 'invalid_token', 'The access token belongs to no active client.', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
+      });
+    }
+    const found: Caller = { clientId: token.clientId, providerId, sub: token.sub, scopes: token.scopes };
+    res.locals[CALLER_KEY] = found;
+  };
   return [
     bearerAuth(verifier, { anyOf }),
-    async (_req, res, next) => {
+    (_req, res, next) => {
       const token = bearerToken(res);
-      const providerId = await providerOf(token.clientId);
-      if (providerId === null) {
-        throw new HttpProblem(401, 'invalid_token', 'The access token belongs to no active client.', {
-          headers: { 'WWW-Authenticate': 'Bearer realm="tessera", error="invalid_token"' },
-        });
+      // A remembered provider is settled without a promise; otherwise it is looked up.
+      const known = providerOf.peek?.(token.clientId);
+      if (known !== undefined) {
+        settle(res, token, known);
+        next();
+        return;
       }
-      const caller: Caller = { clientId: token.clientId, providerId, sub: token.sub, scopes: token.scopes };
-      res.locals[CALLER_KEY] = caller;
-      next();
+      return providerOf(token.clientId).then((providerId) => {
+        settle(res, token, providerId);
+        next();
+      });
     },
   ];
 }
@@ -69,16 +85,21 @@ export function cachedProviderOf(
   max = 10_000,
 ): ProviderOfClient {
   const cache = new Map<string, { readonly providerId: string | null; readonly at: number }>();
-  return async (clientId) => {
-    const now = Date.now();
+  const peek = (clientId: string): string | null | undefined => {
     const hit = cache.get(clientId);
-    if (hit !== undefined && now - hit.at < ttlMs) return hit.providerId;
+    return hit !== undefined && Date.now() - hit.at < ttlMs ? hit.providerId : undefined;
+  };
+  const providerOf = async (clientId: string): Promise<string | null> => {
+    const known = peek(clientId);
+    if (known !== undefined) return known;
+    const now = Date.now();
     const client = await lookup(clientId);
     const providerId = client !== null && client.status === 'active' ? client.providerId : null;
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
     cache.set(clientId, { providerId, at: now });
     return providerId;
   };
+  return Object.assign(providerOf, { peek });
 }
 
 const SubParam = z.object({ sub: z.uuid('must be a user id (the OIDC `sub`, a UUID)') });

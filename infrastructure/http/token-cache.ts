@@ -7,13 +7,22 @@
  * client) calls clear(), so it takes effect at once here; one made by another process takes effect
  * within `ttlMs`. Keys are SHA-256 digests: the cache never holds a token itself.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TokenVerifier, VerifiedToken } from '../../application/ports/token-verifier.js';
 
 export const TOKEN_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
-export class CachingTokenVerifier implements TokenVerifier {
+/** A verifier that can answer from memory without waiting (see {@link CachingTokenVerifier.peek}). */
+export interface PeekingTokenVerifier extends TokenVerifier {
+  peek(accessToken: string): VerifiedToken | undefined;
+}
+
+export function canPeek(verifier: TokenVerifier): verifier is PeekingTokenVerifier {
+  return typeof (verifier as Partial<PeekingTokenVerifier>).peek === 'function';
+}
+
+export class CachingTokenVerifier implements PeekingTokenVerifier {
   private readonly entries = new Map<string, { readonly token: VerifiedToken; readonly until: number }>();
 
   constructor(
@@ -23,13 +32,10 @@ export class CachingTokenVerifier implements TokenVerifier {
   ) {}
 
   async verify(accessToken: string): Promise<VerifiedToken | null> {
-    const key = createHash('sha256').update(accessToken).digest('base64url');
+    const key = digest(accessToken);
     const now = this.now();
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      if (now < hit.until) return hit.token;
-      this.entries.delete(key);
-    }
+    const hit = this.remembered(key, now);
+    if (hit !== undefined) return hit;
     const token = await this.inner.verify(accessToken);
     if (token !== null) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
@@ -38,8 +44,30 @@ export class CachingTokenVerifier implements TokenVerifier {
     return token;
   }
 
+  /**
+   * The remembered verification of a token, answered synchronously; undefined when it is not
+   * remembered (or no longer may be), in which case verify() must decide. Never null: refusals are
+   * not remembered.
+   */
+  peek(accessToken: string): VerifiedToken | undefined {
+    return this.remembered(digest(accessToken), this.now());
+  }
+
   /** Forgets every remembered token (after a revocation). */
   clear(): void {
     this.entries.clear();
   }
+
+  private remembered(key: string, now: number): VerifiedToken | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined) return undefined;
+    if (now < hit.until) return hit.token;
+    this.entries.delete(key);
+    return undefined;
+  }
+}
+
+/** One-shot SHA-256 (no Hash object per call). */
+function digest(accessToken: string): string {
+  return hash('sha256', accessToken, 'base64url');
 }

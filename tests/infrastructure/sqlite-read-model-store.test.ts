@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { normalizeFind } from '../../infrastructure/readmodels/query.js';
-import { countQuery, findQueries, type SqlParam } from '../../infrastructure/readmodels/sqlite-find.js';
+import {
+  countQuery,
+  findQueries,
+  limited,
+  type SqlParam,
+} from '../../infrastructure/readmodels/sqlite-find.js';
 import { SqliteReadModelStore } from '../../infrastructure/readmodels/sqlite-read-model-store.js';
 import {
   type FindOptions,
@@ -179,7 +184,7 @@ describe('SqliteReadModelStore', () => {
     const plans = (options: FindOptions): string[] => {
       const n = normalizeFind(options);
       return findQueries('rm_subs', n, { sortFieldUnique: n.sort.field === 'email' }).map((q) =>
-        explain(q.sql, [...q.params, n.limit + 1]),
+        explain(limited(q.sql, n.limit + 1), [...q.params]),
       );
     };
     const explain = (sql: string, params: SqlParam[]): string =>

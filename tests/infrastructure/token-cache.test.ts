@@ -55,4 +55,25 @@ describe('CachingTokenVerifier', () => {
     cache.clear();
     expect(await cache.verify('t1')).to.equal(null);
   });
+
+  it('peeks at remembered tokens without asking, and never past the remembered window', async () => {
+    const cache = new CachingTokenVerifier(inner, () => now, 5000);
+    expect(cache.peek('t1')).to.equal(undefined);
+    expect(lookups).to.equal(0);
+    await cache.verify('t1');
+    expect(cache.peek('t1')?.clientId).to.equal('c');
+    expect(cache.peek('other')).to.equal(undefined);
+    now += 4999;
+    expect(cache.peek('t1')?.clientId).to.equal('c');
+    now += 1;
+    expect(cache.peek('t1')).to.equal(undefined);
+    expect(lookups).to.equal(1);
+  });
+
+  it('peeks at nothing after clear()', async () => {
+    const cache = new CachingTokenVerifier(inner, () => now, 5000);
+    await cache.verify('t1');
+    cache.clear();
+    expect(cache.peek('t1')).to.equal(undefined);
+  });
 });
