@@ -1,4 +1,4 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
 import { z } from 'zod';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { transactionDecider } from '../../domain/payment/decider.js';
@@ -11,6 +11,7 @@ import { sha256Hex } from '../kernel/stable-json.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Logger } from '../ports/logger.js';
+import { NO_TELEMETRY, type Telemetry, TELEMETRY } from '../ports/telemetry.js';
 import { PaymentRequestRejected, type ProviderPayment } from '../ports/payment-provider.js';
 import { PORTS } from '../tokens.js';
 import {
@@ -66,6 +67,7 @@ export class PaymentFlow {
     @inject(PORTS.Logger) logger: Logger,
     @inject(PAYMENT_PROVIDERS) providers: PaymentProviders,
     @inject(PAYMENT_FLOW_SETTINGS) private readonly settings: PaymentFlowSettings,
+    @inject(TELEMETRY) @optional() private readonly telemetry: Telemetry = NO_TELEMETRY,
   ) {
     this.steps = new PaymentSteps(commands, handler, logger, providers);
     this.reconciler = new UnknownOutcomeReconciler(
@@ -89,6 +91,28 @@ export class PaymentFlow {
     ctx: CommandContext,
   ): Promise<PayOutcome> {
     const method = checkedMethod(input.method);
+    return this.counted(method.kind, this.attempt(transactionId, input, method, ctx), ctx);
+  }
+
+  /** Counts an attempt's outcome for operators: by method kind, and whether the payer was present. */
+  private async counted(
+    kind: string,
+    pending: Promise<PayOutcome>,
+    ctx: CommandContext,
+  ): Promise<PayOutcome> {
+    const result = await pending;
+    if (result.status !== 'processing' && result.status !== 'canceled') {
+      this.telemetry.payment(kind, result.status, ctx.actor.kind === 'system');
+    }
+    return result;
+  }
+
+  private async attempt(
+    transactionId: string,
+    input: { readonly sub: string; readonly attemptId?: string },
+    method: ReturnType<typeof checkedMethod>,
+    ctx: CommandContext,
+  ): Promise<PayOutcome> {
     const t = await this.steps.load(transactionId);
     if (t.sub !== input.sub) throw notFound();
     const provider = this.steps.providerFor(method.kind);
@@ -141,6 +165,14 @@ export class PaymentFlow {
     const t = await this.steps.load(transactionId);
     const a = this.steps.attempt(t, attemptId);
     if (a.status !== 'requires_action') return outcome(t, a.attemptId);
+    return this.counted(a.method.kind, this.settle(t, a, ctx), ctx);
+  }
+
+  private async settle(
+    t: Awaited<ReturnType<PaymentSteps['load']>>,
+    a: ReturnType<PaymentSteps['attempt']>,
+    ctx: CommandContext,
+  ): Promise<PayOutcome> {
     const provider = this.steps.providerFor(a.method.kind);
     let payment: ProviderPayment | null;
     try {

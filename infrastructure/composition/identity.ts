@@ -24,6 +24,7 @@ import { OidcTokenVerifier } from '../oidc/token-verifier.js';
 import { OidcUserSessions } from '../oidc/user-sessions.js';
 import { TOKENS } from '../tokens.js';
 import type { Wiring } from './wiring.js';
+import { TELEMETRY, type Telemetry } from '../../application/ports/telemetry.js';
 
 export interface IdentityWiring {
   readonly tokenVerifier: CachingTokenVerifier;
@@ -96,6 +97,7 @@ export function bindIdentity(w: Wiring): IdentityWiring {
         defaultCountry: config.defaultPhoneCountry as CountryCode,
         logger: ctx.get<Logger>(TOKENS.Logger),
         clock: ctx.get<Clock>(TOKENS.Clock),
+        telemetry: ctx.get<Telemetry>(TELEMETRY),
       }),
   );
 

@@ -24,6 +24,8 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { EphemeralStore } from '../../application/ports/ephemeral-store.js';
 import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
+import type { Telemetry } from '../../application/ports/telemetry.js';
+import { codeResult, passwordResult } from './signin-metrics.js';
 import {
   type CountryCode,
   type Identifier,
@@ -196,6 +198,8 @@ export interface SignInFlowDeps {
   readonly visibleTimeoutMs?: number;
   /** Where a lockout's end is reckoned from (default the system clock). */
   readonly clock?: Clock;
+  /** Counts answered code and password steps by method and result (default: not counted). */
+  readonly telemetry?: Telemetry;
 }
 
 export class SignInFlow {
@@ -237,6 +241,19 @@ export class SignInFlow {
   async finish(uid: string, code: string, context: StepContext): Promise<FinishOutcome> {
     const step = await this.step(uid);
     if (!step) return { ok: false, reason: 'no_step' };
+    const outcome = await this.finishStep(uid, step, code, context);
+    const result = codeResult(outcome);
+    if (result !== null)
+      this.deps.telemetry?.signIn(step.identifier.kind === 'phone' ? 'sms' : 'email', result);
+    return outcome;
+  }
+
+  private async finishStep(
+    uid: string,
+    step: PendingStep,
+    code: string,
+    context: StepContext,
+  ): Promise<FinishOutcome> {
     const verdict = await this.deps.codes.verify(step.challengeId, code, { ip: context.ip });
     if (!verdict.ok) return verdict;
     await this.deps.store.delete(SIGNIN_STEP_NAMESPACE, uid);
@@ -304,6 +321,17 @@ export class SignInFlow {
    * the account's limit locks its sign-in as well. A right password clears the account's count.
    */
   async checkPassword(
+    uid: string,
+    password: string,
+    context: Pick<StepContext, 'correlationId'>,
+  ): Promise<PasswordOutcome> {
+    const outcome = await this.passwordStep(uid, password, context);
+    const result = passwordResult(outcome);
+    if (result !== null) this.deps.telemetry?.signIn('password', result);
+    return outcome;
+  }
+
+  private async passwordStep(
     uid: string,
     password: string,
     context: Pick<StepContext, 'correlationId'>,

@@ -222,4 +222,27 @@ describe('Hosted payment page', function () {
     expect(res.status).to.equal(404);
     expect(res.body).to.include('There is no such payment.');
   });
+
+  it('counts the payments above by method and outcome, and the sign-ins, in /metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const count = (name: string, labels: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    // A decline, a new card, one click, the challenge (asked, then captured on return), the phone bill.
+    expect(count('tessera_payments_total', 'method="card",outcome="failed",off_session="false"')).to.equal(1);
+    expect(count('tessera_payments_total', 'method="card",outcome="captured",off_session="false"')).to.equal(
+      3,
+    );
+    expect(
+      count('tessera_payments_total', 'method="card",outcome="requires_action",off_session="false"'),
+    ).to.equal(1);
+    expect(
+      count('tessera_payments_total', 'method="carrier",outcome="captured",off_session="false"'),
+    ).to.equal(1);
+    expect(count('tessera_sign_ins_total', 'method="sms",result="success"')).to.be.at.least(2);
+    // Labels never carry who paid or signed in.
+    expect(text).to.not.include(sub);
+    expect(text).to.not.include(PHONE);
+  });
 });
