@@ -262,6 +262,7 @@ export function describeStart(url: string, admin: AdminToken, demo: DemoSeedResu
       lines.push(
         `  Demo shop client ${demo.shop.clientId}: secret in ${demo.shop.secretFile} (mode 0600)`,
         `  Also: ${origin(demo.shop.url)}/account (your account), /support, /dashboard, /docs (the API)`,
+        `  Staff pages need roles: npm run cli -- staff grant <your phone> --role support-lead --role auditor --provider ${demo.providerId} --reason demo`,
       );
     }
     lines.push(
