@@ -53,6 +53,8 @@ import { CARD_TOKENIZER, PAYMENT_SANDBOX_ROUTES, type PaymentSandboxRoutes } fro
 import type { Wiring } from './wiring.js';
 import { staffRoutes } from './staff.js';
 import { agreementRoutes } from './agreements.js';
+import { AgreementCommands } from '../../application/agreement/agreement-commands.js';
+import { AgreementQueries } from '../../application/agreement/agreement-queries.js';
 import { supportRoutes } from './support.js';
 import { PrometheusTelemetry } from '../telemetry.js';
 import type { AppRoutes, MountContext } from '../http/app.js';
@@ -117,6 +119,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
           tokenizer: ctx.get<CardTokenizer | null>(CARD_TOKENIZER),
           store: stores.ephemeral,
         },
+        agreements: { queries: ctx.get(AgreementQueries), commands: ctx.get(AgreementCommands) },
         ...(overrides.readAfterWriteTimeoutMs === undefined
           ? {}
           : { writeVisibleTimeoutMs: overrides.readAfterWriteTimeoutMs }),

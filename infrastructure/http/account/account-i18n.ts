@@ -16,7 +16,8 @@ export type AccountNotice =
   | 'session_ended'
   | 'payment_method_default'
   | 'payment_method_removed'
-  | 'payment_method_added';
+  | 'payment_method_added'
+  | 'agreement_stopped';
 
 export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'profile_saved',
@@ -31,6 +32,7 @@ export const ACCOUNT_NOTICES: readonly AccountNotice[] = [
   'payment_method_default',
   'payment_method_removed',
   'payment_method_added',
+  'agreement_stopped',
 ];
 
 export interface AccountStrings {
@@ -95,6 +97,15 @@ export interface AccountStrings {
     readonly addNote: string;
     readonly addCard: string;
   };
+  readonly agreements: {
+    readonly title: string;
+    readonly price: (amount: string, period: string) => string;
+    readonly renews: (at: string) => string;
+    readonly ends: (at: string) => string;
+    readonly pastDue: string;
+    readonly paidWith: (method: string) => string;
+    readonly stop: string;
+  };
   readonly deleteSection: string;
   readonly deleteIntro: string;
   readonly deleteLink: string;
@@ -131,6 +142,7 @@ export interface AccountStrings {
     readonly card_expired: string;
     readonly cardFormFailed: string;
     readonly cardUnavailable: string;
+    readonly agreementNotFound: string;
     readonly unexpected: string;
   };
 }
@@ -197,6 +209,15 @@ const en: AccountStrings = {
     addNote: 'You can also save a card or your phone bill when you pay for something.',
     addCard: 'Add a card',
   },
+  agreements: {
+    title: 'Recurring payments',
+    price: (amount, period) => `${amount} per ${period}`,
+    renews: (at) => `renews ${at}`,
+    ends: (at) => `stopped, ends ${at}`,
+    pastDue: 'the last payment failed; we will try again',
+    paidWith: (method) => `paid with ${method}`,
+    stop: 'Stop',
+  },
   deleteSection: 'Delete account',
   deleteIntro:
     'Deleting your account removes your personal data for good and signs you out of every service.',
@@ -225,6 +246,8 @@ const en: AccountStrings = {
     payment_method_default: 'Your default payment method is changed.',
     payment_method_removed: 'The payment method is removed.',
     payment_method_added: 'The card is saved.',
+    agreement_stopped:
+      'The recurring payment is stopped. What you have paid for lasts until the period ends.',
   },
   errors: {
     csrf: 'The form expired. Reload the page and try again.',
@@ -250,6 +273,7 @@ const en: AccountStrings = {
     card_expired: 'This card has expired, so it cannot be the default.',
     cardFormFailed: 'The card was not saved. Please try adding it again.',
     cardUnavailable: 'Cards cannot be added right now.',
+    agreementNotFound: 'There is no such recurring payment on your account.',
     unexpected: 'Something went wrong on our side. Try again shortly.',
   },
 };
@@ -316,6 +340,15 @@ const nb: AccountStrings = {
     addNote: 'Du kan også lagre et kort eller telefonregningen når du betaler for noe.',
     addCard: 'Legg til kort',
   },
+  agreements: {
+    title: 'Faste betalinger',
+    price: (amount, period) => `${amount} per ${period}`,
+    renews: (at) => `fornyes ${at}`,
+    ends: (at) => `stoppet, slutter ${at}`,
+    pastDue: 'siste betaling feilet; vi prøver igjen',
+    paidWith: (method) => `betales med ${method}`,
+    stop: 'Stopp',
+  },
   deleteSection: 'Slett konto',
   deleteIntro:
     'Når du sletter kontoen, fjernes personopplysningene dine for godt, og du logges ut av alle tjenester.',
@@ -344,6 +377,7 @@ const nb: AccountStrings = {
     payment_method_default: 'Standard betalingsmåte er endret.',
     payment_method_removed: 'Betalingsmåten er fjernet.',
     payment_method_added: 'Kortet er lagret.',
+    agreement_stopped: 'Den faste betalingen er stoppet. Det du har betalt for, varer ut perioden.',
   },
   errors: {
     csrf: 'Skjemaet er utløpt. Last inn siden på nytt og prøv igjen.',
@@ -370,6 +404,7 @@ const nb: AccountStrings = {
     card_expired: 'Dette kortet er utløpt og kan derfor ikke være standard.',
     cardFormFailed: 'Kortet ble ikke lagret. Prøv å legge det til på nytt.',
     cardUnavailable: 'Kort kan ikke legges til akkurat nå.',
+    agreementNotFound: 'Det finnes ingen slik fast betaling på kontoen din.',
     unexpected: 'Det oppstod en feil hos oss. Prøv igjen om litt.',
   },
 };

@@ -32,6 +32,7 @@ import { type AccountSession, type AccountSessions, safeReturnTo } from './accou
 import { accountMessagePage, accountPage, deletePage, type IdentifierKind } from './account-views.js';
 import { IdentifierPages } from './account-identifiers.js';
 import { type AccountPaymentMethodsDeps, PaymentMethodPages } from './account-payment-methods.js';
+import { type AccountAgreementsDeps, AgreementPages } from './account-agreements.js';
 import { AccountPageError, type AccountScene } from './account-scene.js';
 
 export interface AccountRouterDeps {
@@ -61,6 +62,8 @@ export interface AccountRouterDeps {
   readonly defaultCountry: CountryCode;
   /** Saved payment methods (list, make default, remove); the section is left out without them. */
   readonly paymentMethods?: AccountPaymentMethodsDeps;
+  /** Charging agreements (list, stop); the section is left out without them. */
+  readonly agreements?: AccountAgreementsDeps;
   /** How long a write waits for the page's read models (default 5000 ms). */
   readonly writeVisibleTimeoutMs?: number;
 }
@@ -86,6 +89,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   const timeoutMs = deps.writeVisibleTimeoutMs ?? 5000;
   const wallet = deps.paymentMethods && new PaymentMethodPages(deps.paymentMethods, deps.views, timeoutMs);
+  const recurring = deps.agreements && new AgreementPages(deps.agreements, deps.views, timeoutMs);
   // The card form's origin is known once the server listens; computed on first use.
   let cardOrigin: string | null | undefined;
   const cardOrigins = (): string[] => {
@@ -122,10 +126,11 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   const back = (res: Response, notice: AccountNotice) => res.redirect(303, `/account?notice=${notice}`);
 
   async function overview(req: Request, res: Response, s: AccountScene, status: number, error?: string) {
-    const [services, sessions, paymentMethods] = await Promise.all([
+    const [services, sessions, paymentMethods, agreements] = await Promise.all([
       deps.consents.queries.listForUser(s.session.sub),
       deps.sessions.list(s.session.sub),
       wallet?.list(s.session.sub),
+      recurring?.list(s.session.sub),
     ]);
     const names = new Map(services.map((c) => [c.clientId, c.clientName]));
     const provider = deps.provider();
@@ -151,6 +156,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
         services,
         sessions: lines,
         ...(paymentMethods === undefined ? {} : { paymentMethods }),
+        ...(agreements === undefined ? {} : { agreements }),
         ...(wallet?.canAddCards ? { canAddCards: true, formOrigins: cardOrigins() } : {}),
         ...(status === 200 && (ACCOUNT_NOTICES as readonly string[]).includes(notice)
           ? { notice: notice as AccountNotice }
@@ -292,6 +298,10 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
       '/account/payment-methods/card',
       signedIn((req, res, s) => wallet.finishAdd(req, res, s)),
     );
+  }
+
+  if (recurring) {
+    router.post('/account/agreements/stop', ...post((req, res, s) => recurring.stop(req, res, s)));
   }
 
   router.post(

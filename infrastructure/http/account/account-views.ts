@@ -12,6 +12,9 @@ import { CSRF_FIELD } from '../pages/csrf.js';
 import { type Locale, strings } from '../pages/i18n.js';
 import { escapeHtml, type Page } from '../pages/render.js';
 import { type AccountNotice, accountStrings, formatInstant } from './account-i18n.js';
+import type { AgreementLine } from './account-agreements.js';
+import { durationWords } from '../pay/agreement-i18n.js';
+import { formatAmount } from '../pay/pay-views.js';
 
 export type IdentifierKind = 'phone' | 'email';
 
@@ -28,6 +31,8 @@ export interface AccountOverview {
   readonly sessions: readonly SessionLine[];
   /** Saved payment methods; the section is left out when the page has no wallet to show. */
   readonly paymentMethods?: readonly PaymentMethodView[];
+  /** Running charging agreements; the section is left out when the page has none to show. */
+  readonly agreements?: readonly AgreementLine[];
   /** Whether the wallet section offers "Add a card" (a card provider is configured). */
   readonly canAddCards?: boolean;
   /** Origins the page's forms may lead to (the card provider's form, after a redirect). */
@@ -200,6 +205,34 @@ function paymentMethodsSection(page: AccountOverview, methods: readonly PaymentM
   );
 }
 
+/** Recurring payments: what each costs and when it renews, with "Stop" for those still renewing. */
+function agreementsSection(page: AccountOverview, lines: readonly AgreementLine[]): string {
+  const t = accountStrings(page.locale);
+  const a = t.agreements;
+  const items = lines
+    .map((line) => {
+      const when = line.periodEnd === null ? '' : formatInstant(page.locale, new Date(line.periodEnd));
+      const state = [
+        a.price(formatAmount(line.price, page.locale), durationWords(line.period, page.locale)),
+        ...(when === '' ? [] : [line.ending ? a.ends(when) : a.renews(when)]),
+        ...(line.pastDue ? [a.pastDue] : []),
+        ...(line.methodLabel === null ? [] : [a.paidWith(line.methodLabel)]),
+      ].join(', ');
+      const action = line.ending
+        ? ''
+        : button(
+            '/account/agreements/stop',
+            page.csrf,
+            a.stop,
+            { agreementId: line.agreementId },
+            'secondary',
+          );
+      return `<li><span><strong>${e(line.name)}</strong> <span class="hint">(${e(state)})</span></span><span>${action}</span></li>`;
+    })
+    .join('');
+  return `<section id="agreements"><h2>${e(a.title)}</h2><ul class="items">${items}</ul></section>`;
+}
+
 function sessionsSection(page: AccountOverview): string {
   const t = accountStrings(page.locale);
   const items = page.sessions
@@ -260,6 +293,9 @@ export function accountPage(page: AccountOverview): Page {
       identifierSection(page, 'email') +
       passwordSection(page) +
       (page.paymentMethods === undefined ? '' : paymentMethodsSection(page, page.paymentMethods)) +
+      (page.agreements === undefined || page.agreements.length === 0
+        ? ''
+        : agreementsSection(page, page.agreements)) +
       servicesSection(page) +
       sessionsSection(page) +
       `<section id="delete"><h2>${e(t.deleteSection)}</h2><p>${e(t.deleteIntro)}</p>` +
