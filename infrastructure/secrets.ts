@@ -8,6 +8,7 @@ export type SecretPurpose =
   | 'oidc-cookies'
   | 'pay-page-csrf'
   | 'pay-agreement-csrf'
+  | 'support-page-csrf'
   | 'one-time-codes'
   | 'personal-data-key-wrapping'
   | 'signing-key-sealing'

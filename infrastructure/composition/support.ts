@@ -1,12 +1,17 @@
 /**
  * Support and audit in the composition root: the account history (timeline, state as of) and the
  * support actions for support staff, and the signed transaction export for auditors. Both /v1 APIs
- * are for staff, authenticated by staff API tokens and authorised by role.
+ * are for staff, authenticated by staff API tokens and authorised by role; the support console page
+ * (/support) serves the same to staff signed in through Tessera's own provider.
  */
 import { Router, type RequestHandler } from 'express';
+import { CatalogQueries } from '../../application/catalog/catalog-queries.js';
+import type { Views } from '../../application/ports/views.js';
+import { STAFF_DIRECTORY, type StaffDirectory } from '../../application/staff/staff-directory.js';
 import { AuditExporter } from '../../application/audit/audit-exporter.js';
 import { MANIFEST_SIGNER, type ManifestSigner } from '../../application/ports/manifest-signer.js';
 import type { StaffRole } from '../../application/staff/staff-directory.js';
+import { PORTS } from '../../application/tokens.js';
 import type { StaffRequirement } from '../../application/staff/staff-access.js';
 import { CatalogNames } from '../../application/support/names.js';
 import { StateAsOfQuery } from '../../application/support/state-as-of.js';
@@ -22,9 +27,12 @@ import { UserStreams } from '../../application/support/user-streams.js';
 import { JwsManifestSigner } from '../audit/jws-manifest.js';
 import type { AppRoutes } from '../http/app.js';
 import { createAuditRouter } from '../http/audit-router.js';
+import { CsrfTokens } from '../http/pages/csrf.js';
+import { createSupportConsoleRouter } from '../http/support/support-console-router.js';
 import { staffTokenCaller } from '../http/staff/staff-token-auth.js';
 import { createSupportApiRouter } from '../http/support-api-router.js';
 import { openTesseraSigningKeys } from '../oidc/tessera-keys.js';
+import { OidcUserSessions } from '../oidc/user-sessions.js';
 import { staffApiAuth } from './staff.js';
 import type { Wiring } from './wiring.js';
 
@@ -60,7 +68,31 @@ const ACCEPTS: Readonly<Record<StaffRole, readonly StaffRequirement[]>> = {
   auditor: ['auditor'],
 };
 
-/** The support and audit APIs under /v1, behind staff API tokens. */
+/** The support console page at /support, for staff signed in through Tessera's own provider. */
+function supportConsole(w: Wiring): Router {
+  const { container, stores, clock, oidcSlot } = w;
+  const catalog = container.get(CatalogQueries);
+  return createSupportConsoleRouter({
+    staff: {
+      provider: () => oidcSlot.provider(),
+      store: stores.ephemeral,
+      userSessions: container.get(OidcUserSessions),
+      clock,
+      directory: container.get<StaffDirectory>(STAFF_DIRECTORY),
+      csrf: new CsrfTokens(w.secrets.derive('support-page-csrf')),
+    },
+    lookup: container.get(UserLookup),
+    timeline: container.get(AccountTimeline),
+    state: container.get(StateAsOfQuery),
+    actions: container.get(SupportActions),
+    providers: async () =>
+      (await catalog.listProviders({ limit: 100 })).items.map((p) => ({ id: p.id, name: p.name })),
+    views: container.get<Views>(PORTS.Views),
+    clock,
+  });
+}
+
+/** The support and audit APIs under /v1, behind staff API tokens, and the support console page. */
 export function supportRoutes(w: Wiring): AppRoutes {
   const { container } = w;
   const auth = staffApiAuth(container);
@@ -87,5 +119,6 @@ export function supportRoutes(w: Wiring): AppRoutes {
   );
   return {
     v1: [support, createAuditRouter({ exporter: container.get(AuditExporter), guard })],
+    pages: [{ prefixes: ['/support'], router: supportConsole(w) }],
   };
 }
