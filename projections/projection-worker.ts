@@ -61,6 +61,8 @@ export class ProjectionWorker {
   private pointerLoadedAt = Number.NEGATIVE_INFINITY;
   /** Bumped on every pointer change, so a slow re-read cannot overwrite a newer swap. */
   private pointerEpoch = 0;
+  /** Pointer re-reads under way (the generation they find may not be ensured yet). */
+  private refreshing = 0;
   /** Applied position of the serving generation (in memory; may be ahead of its stored checkpoint). */
   private applied = 0;
   private live: LiveRun | null = null;
@@ -153,23 +155,39 @@ export class ProjectionWorker {
   }
 
   /**
+   * The serving pointer as servingPointer() would resolve it, without waiting: undefined when that
+   * would first re-read it (the cached copy is older than the TTL, or a re-read is under way).
+   */
+  servingPointerNow(): ActivePointer | null | undefined {
+    if (this.refreshing > 0 || Date.now() - this.pointerLoadedAt > this.options.pointerTtlMs)
+      return undefined;
+    return this.pointer;
+  }
+
+  /**
    * Re-reads the pointer; when another process swapped generations, follows it (live processing moves
    * to the new generation). Returns true when the serving generation changed.
    */
   async refreshPointer(): Promise<boolean> {
     const before = this.pointer?.generation;
-    await this.reloadPointer();
-    const pointer = this.pointer;
-    const changed = pointer?.generation !== before;
-    // Collections another process created may be unknown to this store connection until ensured.
-    // (Only with this definition's specs: a generation of another version keeps the indexes it was built with.)
-    if (
-      pointer &&
-      pointer.version === this.definition.version &&
-      pointer.generation !== this.ensuredGeneration
-    ) {
-      await this.ensureGeneration(pointer.generation);
+    this.refreshing++;
+    let pointer: ActivePointer | null;
+    try {
+      await this.reloadPointer();
+      pointer = this.pointer;
+      // Collections another process created may be unknown to this store connection until ensured.
+      // (Only with this definition's specs: a generation of another version keeps the indexes it was built with.)
+      if (
+        pointer &&
+        pointer.version === this.definition.version &&
+        pointer.generation !== this.ensuredGeneration
+      ) {
+        await this.ensureGeneration(pointer.generation);
+      }
+    } finally {
+      this.refreshing--;
     }
+    const changed = pointer?.generation !== before;
     if (changed && this.running) {
       this.logger.info({ from: before, to: pointer?.generation }, 'another process swapped the read models');
       void this.lock

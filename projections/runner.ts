@@ -6,6 +6,7 @@ import type {
   Page,
   ReadCollection,
   ReadModelStore,
+  SyncReadCollection,
   Where,
 } from '../application/ports/read-model-store.js';
 import type { Views } from '../application/ports/views.js';
@@ -139,12 +140,7 @@ export class ProjectionRunner implements Views {
   }
 
   view<T extends Doc = Doc>(projection: string, collection: string): ReadCollection<T> {
-    const worker = this.worker(projection);
-    if (!Object.hasOwn(worker.definition.collections, collection)) {
-      throw new Error(
-        `Projection ${projection} has no collection "${collection}" (declared: ${Object.keys(worker.definition.collections).join(', ')})`,
-      );
-    }
+    const worker = this.declared(projection, collection);
     const read = <R>(fn: (c: ReadCollection<T>) => Promise<R>, empty: R) =>
       this.readServing(worker, collection, fn, empty);
     return {
@@ -152,6 +148,22 @@ export class ProjectionRunner implements Views {
       find: (options?: FindOptions) => read((c) => c.find(options), EMPTY_PAGE as Page<T>),
       count: (where?: Where) => read((c) => c.count(where), 0),
     };
+  }
+
+  /**
+   * The serving generation's collection for synchronous reads, when the store offers them and the
+   * serving generation is known without a re-read; otherwise undefined and the caller uses view().
+   * A read that fails is not retried here (view() retries on a generation another process swapped
+   * in), so a caller that meets an error should ask view() before reporting it.
+   */
+  viewSync<T extends Doc = Doc>(projection: string, collection: string): SyncReadCollection<T> | undefined {
+    const worker = this.declared(projection, collection);
+    if (this.readModels.collectionSync === undefined) return undefined;
+    const pointer = worker.servingPointerNow();
+    if (!pointer || !pointer.collections.includes(collection)) return undefined;
+    return this.readModels.collectionSync<T>(
+      physicalCollectionName(worker.name, collection, pointer.generation),
+    );
   }
 
   waitFor(
@@ -191,6 +203,17 @@ export class ProjectionRunner implements Views {
 
   private checkWaiters(): void {
     for (const waiter of [...this.waiters]) waiter.check();
+  }
+
+  /** The projection's worker, once `collection` is known to be one the projection declares. */
+  private declared(projection: string, collection: string): ProjectionWorker {
+    const worker = this.worker(projection);
+    if (!Object.hasOwn(worker.definition.collections, collection)) {
+      throw new Error(
+        `Projection ${projection} has no collection "${collection}" (declared: ${Object.keys(worker.definition.collections).join(', ')})`,
+      );
+    }
+    return worker;
   }
 
   private worker(name: string): ProjectionWorker {

@@ -49,6 +49,17 @@ export interface ReadCollection<T extends Doc = Doc> {
   count(where?: Where): Promise<number>;
 }
 
+/**
+ * A collection read without a promise: the same answers as {@link ReadCollection}, returned (or
+ * thrown) directly. Only stores whose driver reads synchronously offer it (embedded SQLite); a hot
+ * path then answers without yielding to the event loop, and uses ReadCollection where it is missing.
+ */
+export interface SyncReadCollection<T extends Doc = Doc> {
+  get(id: string): T | null;
+  find(options?: FindOptions): Page<T>;
+  count(where?: Where): number;
+}
+
 export type Change =
   | { readonly collection: string; readonly op: 'upsert'; readonly doc: Doc }
   | { readonly collection: string; readonly op: 'delete'; readonly id: string };
@@ -73,6 +84,13 @@ export interface ReadModelStore {
   ensureCollection(name: string, spec?: CollectionSpec): Promise<void>;
   dropCollection(name: string): Promise<void>;
   collection<T extends Doc = Doc>(name: string): ReadCollection<T>;
+  /**
+   * Optional: the same collection read synchronously, for stores whose reads never wait (SQLite).
+   * Absent where reads are asynchronous by nature (MongoDB); callers then use collection(). When
+   * present, every answer equals what collection(name) would resolve to at the same moment, and the
+   * same errors are thrown rather than rejected.
+   */
+  collectionSync?<T extends Doc = Doc>(name: string): SyncReadCollection<T>;
   /**
    * Applies changes in order, atomically with the checkpoint update when one is given: either all
    * changes and the new checkpoint are stored, or none (SQLite: one transaction; MongoDB: per-document

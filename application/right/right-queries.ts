@@ -168,6 +168,19 @@ export class RightQueries {
       );
   }
 
+  /**
+   * access() without waiting, where the read-model store reads synchronously (embedded SQLite) and
+   * the rights fit one page: the same query and the same decision. Undefined otherwise (Mongo, a
+   * serving generation being re-read, more rights than a page): then ask access(). A failing read
+   * throws, as the store does.
+   */
+  accessNow(sub: string, providerId: string, sku: string, at: Date): AccessAnswer | undefined {
+    const rights = this.views.viewSync?.<RightDoc>(RIGHTS_PROJECTION, 'rights');
+    if (rights === undefined) return undefined;
+    const page = rights.find({ where: { providerId, sub, sku }, limit: PAGE });
+    return page.nextCursor === null ? decideAccess(page.items, at) : undefined;
+  }
+
   /** May the user use the provider's SKU at `at`? */
   access(sub: string, providerId: string, sku: string, at: Date = this.clock.now()): Promise<AccessAnswer> {
     return this.findAll({ providerId, sub, sku }).then((docs) => decideAccess(docs, at));

@@ -60,6 +60,9 @@ function assertCount(value: unknown, what: string): asserts value is number {
   }
 }
 
+/** Filtered-read statements kept (see rows()). */
+const FILTERED_KEPT = 128;
+
 /**
  * The embedded event store: one SQLite file (WAL, synchronous=FULL) holding the global log and the
  * uniqueness reservations.
@@ -130,7 +133,7 @@ export class SqliteEventStore implements EventStore {
     const from = options.fromRevision ?? 0;
     assertPosition(from, 'fromRevision');
     if (options.maxCount !== undefined) assertCount(options.maxCount, 'maxCount');
-    const rows = this.statements.readStream.all(streamId, from, options.maxCount ?? -1);
+    const rows = this.statements.readStream.get(options.maxCount ?? null).all(streamId, from);
     return rows.map(this.decode);
   }
 
@@ -242,19 +245,20 @@ export class SqliteEventStore implements EventStore {
 
   private rows(after: number, limit: number, filter: EventFilter | undefined): EventRow[] {
     if (!filter || (filter.types === undefined && filter.streamPrefixes === undefined)) {
-      return this.statements.readAll.all(after, limit);
+      return this.statements.readAll.get(limit).all(after);
     }
     const { types, streamPrefixes: prefixes } = filter;
-    const { key, sql } = filteredReadSql(types?.length ?? null, prefixes?.length ?? null);
+    const { key, sql } = filteredReadSql(types?.length ?? null, prefixes?.length ?? null, limit);
     let statement = this.filtered.get(key);
     if (!statement) {
       statement = this.db.prepare<unknown[], EventRow>(sql).raw();
+      // Keyed by shape and limit: a few of each in practice; the oldest goes past the bound.
+      if (this.filtered.size >= FILTERED_KEPT) this.filtered.delete(this.filtered.keys().next().value!);
       this.filtered.set(key, statement);
     }
     const params: unknown[] = [after];
     if (types) params.push(...types);
     if (prefixes) for (const p of prefixes) params.push([...p].length, p); // substr() counts characters, not UTF-16 units
-    params.push(limit);
     return statement.all(...params);
   }
 

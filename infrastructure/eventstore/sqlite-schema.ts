@@ -73,16 +73,20 @@ export function prepareStatements(db: Database.Database) {
     insertEvent: db.prepare<[number, string, number, string, string, number, string, string, string]>(
       `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    readStream: db
-      .prepare<[string, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-      )
-      .raw(),
-    readAll: db
-      .prepare<[number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-      )
-      .raw(),
+    readStream: new ByLimit((limit) =>
+      db
+        .prepare<[string, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision${limitClause(limit)}`,
+        )
+        .raw(),
+    ),
+    readAll: new ByLimit((limit) =>
+      db
+        .prepare<[number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position${limitClause(limit)}`,
+        )
+        .raw(),
+    ),
     reservationHolder: db
       .prepare<[string], string>('SELECT stream_id FROM reservations WHERE key = ?')
       .pluck(),
@@ -100,13 +104,51 @@ export function prepareStatements(db: Database.Database) {
 export type Statements = ReturnType<typeof prepareStatements>;
 
 /**
- * Statement for a filtered read of the global log. The number of types and prefixes varies, so the
- * SQL text is built from the filter's shape and cached by the caller under `key`. A count of null
- * leaves that condition out; a count of 0 is an empty list, which matches nothing.
+ * ` LIMIT n` with the limit written in, or nothing for null. SQLite's planner looks at the value
+ * bound to `LIMIT ?`, so every binding expires such a statement and it is compiled again on its next
+ * run; with the limit as a literal a prepared statement stays reusable. The limit is a validated
+ * whole number (never caller text).
+ */
+export function limitClause(limit: number | null): string {
+  if (limit === null) return '';
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`Invalid row limit ${String(limit)}`);
+  return ` LIMIT ${limit}`;
+}
+
+/** Distinct limits kept per statement; callers use a few (their batch sizes). */
+const LIMITS_KEPT = 32;
+
+/**
+ * One statement prepared per distinct row limit (see {@link limitClause}), on first use, and kept;
+ * past LIMITS_KEPT distinct limits the oldest is dropped.
+ */
+export class ByLimit<P extends unknown[], R> {
+  private readonly statements = new Map<number | null, Database.Statement<P, R>>();
+
+  constructor(private readonly prepare: (limit: number | null) => Database.Statement<P, R>) {}
+
+  /** The statement reading at most `limit` rows (null: all of them). */
+  get(limit: number | null): Database.Statement<P, R> {
+    let statement = this.statements.get(limit);
+    if (statement === undefined) {
+      statement = this.prepare(limit);
+      if (this.statements.size >= LIMITS_KEPT) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(limit, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * Statement for a filtered read of the global log, at most `limit` rows. The number of types and
+ * prefixes varies, so the SQL text is built from the filter's shape (and the limit, see
+ * {@link limitClause}) and cached by the caller under `key`. A count of null leaves that condition
+ * out; a count of 0 is an empty list, which matches nothing.
  */
 export function filteredReadSql(
   typeCount: number | null,
   prefixCount: number | null,
+  limit: number,
 ): { key: string; sql: string } {
   const where = ['position > ?'];
   if (typeCount !== null) where.push(`type IN (${Array.from({ length: typeCount }, () => '?').join(', ')})`);
@@ -115,7 +157,7 @@ export function filteredReadSql(
     where.push(`(${anyPrefix || '0'})`);
   }
   return {
-    key: `${typeCount ?? '-'}:${prefixCount ?? '-'}`,
-    sql: `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
+    key: `${typeCount ?? '-'}:${prefixCount ?? '-'}:${limit}`,
+    sql: `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limitClause(limit)}`,
   };
 }

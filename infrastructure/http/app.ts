@@ -17,7 +17,7 @@ import { correlation } from './correlation.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { platformRouter } from './health.js';
 import { createMetrics, type HttpMetrics, type ProjectionHealthSource } from './metrics.js';
-import { observeRequests, rememberMount } from './observe.js';
+import { answerJsonWhole, observeRequests, rememberMount } from './observe.js';
 import { HttpProblem } from './problem.js';
 import { type AwaitMinPosition, createReadAfterWrite } from './read-after-write.js';
 import { noStore, securityHeaders } from './security-headers.js';
@@ -190,6 +190,20 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  // The common access check is answered ahead of everything else, with the same headers, log line
+  // and metric as the chain below would give it; every other request falls through untouched.
+  if (deps.rightsApi) {
+    const api = deps.rightsApi;
+    app.use(
+      accessFastPath({
+        queries: api.rights.queries,
+        verifier: api.verifier,
+        providerOf: api.providerOf,
+        clock: api.clock,
+        answer: answerJsonWhole(deps.logger, metrics),
+      }),
+    );
+  }
   app.use(correlation(deps.logger));
   app.use(observeRequests(metrics));
   app.use(securityHeaders());
@@ -198,16 +212,6 @@ export function createApp(deps: AppDeps): TesseraApp {
   // of the page, platform or protocol routers below.
   if (deps.rightsApi) {
     const api = deps.rightsApi;
-    // The common access check is answered at once; everything else falls through to its route.
-    app.get(
-      '/v1/users/:sub/access',
-      accessFastPath({
-        queries: api.rights.queries,
-        verifier: api.verifier,
-        providerOf: api.providerOf,
-        clock: api.clock,
-      }),
-    );
     const shared = {
       verifier: api.verifier,
       providerOf: api.providerOf,

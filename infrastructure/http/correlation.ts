@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../application/ports/logger.js';
 import { newId } from '../../application/kernel/ids.js';
@@ -13,6 +14,12 @@ const SANE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function acceptCorrelationId(header: string | undefined): string {
   return header !== undefined && SANE.test(header) ? header : newId();
+}
+
+/** The request's correlation id: the caller's (X-Correlation-Id) when sane, otherwise a fresh one. */
+export function correlationIdOf(req: IncomingMessage): string {
+  // Node joins repeated unknown headers into one string, so this is never an array.
+  return acceptCorrelationId(req.headers['x-correlation-id'] as string | undefined);
 }
 
 /**
@@ -49,7 +56,7 @@ class CorrelatedLogger implements Logger {
 /** Gives every request a correlation id, echoes it in the response and binds it to a logger. */
 export function correlation(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const correlationId = acceptCorrelationId(req.get(CORRELATION_HEADER));
+    const correlationId = correlationIdOf(req);
     res.setHeader(CORRELATION_HEADER, correlationId);
     setRequestContext(res, {
       correlationId,

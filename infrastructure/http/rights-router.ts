@@ -22,7 +22,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { Views } from '../../application/ports/views.js';
 import type { AccessExplainer } from '../../application/right/access-explainer.js';
 import type { RightCommands } from '../../application/right/right-commands.js';
-import type { RightQueries } from '../../application/right/right-queries.js';
+import type { AccessAnswer, RightQueries } from '../../application/right/right-queries.js';
 import type { TokenVerifier } from '../../application/ports/token-verifier.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { normaliseInstant } from '../../domain/right/values.js';
@@ -54,6 +54,7 @@ import {
 } from './rights-resources.js';
 import { parseInput } from './validation.js';
 import { bearerValue, satisfies } from './bearer-auth.js';
+import type { AnswerJsonWhole } from './observe.js';
 import { canPeek } from './token-cache.js';
 
 export interface RightsRouterDeps {
@@ -85,22 +86,38 @@ const USE = ['id.user.right.use', 'id.user.right.write'];
 const PROJECTIONS = [RIGHTS_PROJECTION];
 
 /** What the access check's fast path needs. */
-export type AccessFastPathDeps = Pick<RightsRouterDeps, 'queries' | 'verifier' | 'providerOf' | 'clock'>;
+export interface AccessFastPathDeps extends Pick<
+  RightsRouterDeps,
+  'queries' | 'verifier' | 'providerOf' | 'clock'
+> {
+  /** Writes the answer with every header and the log line and metric of the middleware it skips. */
+  readonly answer: AnswerJsonWhole;
+}
 
 /** Exactly the pattern `z.uuid()` checks a sub against (zod's own regex). */
 const UUID = z.regexes.uuid();
 const SKU_MEMORY = 1000;
+/**
+ * The one spelling the fast path takes: a sub (or `me`) needing no decoding, and a lone `sku` of
+ * characters a SKU may hold, none of which is escaped. Any other spelling (escapes, other case,
+ * a trailing slash, more parameters) is left to the router, which decodes and judges it.
+ */
+const ACCESS_URL = /^\/v1\/users\/([A-Za-z0-9-]{2,36})\/access\?sku=([A-Za-z0-9._-]{1,64})$/;
+const ACCESS_ROUTE = '/v1/users/:sub/access';
 
 /**
- * `GET /users/{sub}/access?sku=` for the common case, mounted at the full path ahead of the `/v1`
- * routers: a remembered token with the read scope, a remembered provider, a well-formed sub and a
- * lone, valid `sku`, no body. Then it answers exactly as the route in createRightsRouter does, with
- * no middleware and no promise before the read. Anything else (no or unknown token, `at=`, `me`
- * for a backend, a bad sub, a body) is handed on untouched to that route, which decides and words
- * every refusal; so this path adds speed, never a different answer.
+ * `GET /v1/users/{sub}/access?sku=` for the common case, mounted ahead of all middleware: a
+ * remembered token with the read scope, a remembered provider, a well-formed sub and a lone, valid
+ * `sku`, no body, no conditional headers. Then it answers exactly as the route in
+ * createRightsRouter does behind the shared middleware (same body, same headers, same log line and
+ * metric), reading the rights synchronously where the store allows, so such a check runs start to
+ * finish without a promise. Anything else (no or unknown token, `at=`, `me` for a backend, a bad
+ * sub, a body, a read that fails) is handed on untouched, before anything is written, to the
+ * middleware and that route, which decide and word every refusal; so this path adds speed, never a
+ * different answer.
  */
 export function accessFastPath(deps: AccessFastPathDeps): RequestHandler {
-  const { verifier, providerOf, queries, clock } = deps;
+  const { verifier, providerOf, queries, clock, answer } = deps;
   if (!canPeek(verifier) || providerOf.peek === undefined) return (_req, _res, next) => next();
   const peekProvider = providerOf.peek;
   /** SKUs that passed SkuSchema (a provider checks a few SKUs over and over); bounded. */
@@ -113,29 +130,50 @@ export function accessFastPath(deps: AccessFastPathDeps): RequestHandler {
     return true;
   };
   return (req, res, next) => {
+    if (req.method !== 'GET') return next();
+    const match = ACCESS_URL.exec(req.url);
+    if (match === null) return next();
+    const startedAt = process.hrtime.bigint();
     const headers = req.headers;
-    if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return next();
+    if (
+      headers['content-length'] !== undefined ||
+      headers['transfer-encoding'] !== undefined ||
+      headers['if-none-match'] !== undefined ||
+      headers['if-modified-since'] !== undefined
+    )
+      return next();
     const authorization = headers.authorization;
     const value = authorization === undefined ? undefined : bearerValue(authorization);
     const token = value === undefined ? undefined : verifier.peek(value);
     if (token === undefined || !satisfies(token.scopes, READ)) return next();
     const providerId = peekProvider(token.clientId);
     if (providerId === undefined || providerId === null) return next();
-    const raw = req.params.sub;
+    const raw = match[1]!;
     let sub: string;
     if (raw === 'me' && token.sub !== null) sub = token.sub;
-    else if (typeof raw === 'string' && UUID.test(raw) && (token.sub === null || token.sub === raw))
-      sub = raw;
+    else if (UUID.test(raw) && (token.sub === null || token.sub === raw)) sub = raw;
     else return next();
-    const query = req.query as Record<string, unknown>;
-    const sku = query.sku;
-    if (typeof sku !== 'string' || Object.keys(query).length !== 1 || !skuValid(sku)) return next();
+    const sku = match[2]!;
+    if (!skuValid(sku)) return next();
 
-    res.setHeader('Cache-Control', 'no-store');
     const at = clock.now();
-    queries.access(sub, providerId, sku, at).then((answer) => {
-      res.json(toAccessResource(sub, sku, answer, at));
-    }, next);
+    let decided: AccessAnswer | undefined;
+    try {
+      decided = queries.accessNow(sub, providerId, sku, at);
+    } catch {
+      return next(); // the route reads again (on a swapped generation, if that is the cause) and reports
+    }
+    if (decided !== undefined) {
+      answer(req, res, startedAt, ACCESS_ROUTE, toAccessResource(sub, sku, decided, at));
+      return;
+    }
+    queries
+      .access(sub, providerId, sku, at)
+      .then(
+        (decided) => answer(req, res, startedAt, ACCESS_ROUTE, toAccessResource(sub, sku, decided, at)),
+        () => next(),
+      )
+      .catch(next);
   };
 }
 

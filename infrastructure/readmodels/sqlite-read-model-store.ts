@@ -24,6 +24,7 @@ import {
   type Page,
   type ReadCollection,
   type ReadModelStore,
+  type SyncReadCollection,
   UniqueIndexViolationError,
   UnknownCollectionError,
   type Where,
@@ -57,6 +58,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly collections = new Map<string, CollectionState>();
   /** The handles collection() gives out, by collection name (they look the collection up per call). */
   private readonly handles = new Map<string, ReadCollection>();
+  /** The handles collectionSync() gives out, likewise. */
+  private readonly syncHandles = new Map<string, SyncReadCollection>();
   /** Index name -> (collection, fields), to name the fields of a violated unique index. */
   private readonly indexOwners = new Map<string, { collection: string; fields: readonly string[] }>();
   private readonly readCheckpoint: Database.Statement<[string], { position: number; state: string }>;
@@ -155,14 +158,29 @@ export class SqliteReadModelStore implements ReadModelStore {
     let handle = this.handles.get(name);
     if (handle === undefined) {
       assertCollectionName(name);
+      // better-sqlite3 reads synchronously: the promises only adapt the answers to the port.
+      handle = {
+        get: async (id) => this.get(name, id),
+        find: async (options) => this.find(name, options),
+        count: async (where) => this.count(name, where),
+      };
+      this.handles.set(name, handle);
+    }
+    return handle as ReadCollection<T>;
+  }
+
+  collectionSync<T extends Doc = Doc>(name: string): SyncReadCollection<T> {
+    let handle = this.syncHandles.get(name);
+    if (handle === undefined) {
+      assertCollectionName(name);
       handle = {
         get: (id) => this.get(name, id),
         find: (options) => this.find(name, options),
         count: (where) => this.count(name, where),
       };
-      this.handles.set(name, handle);
+      this.syncHandles.set(name, handle);
     }
-    return handle as ReadCollection<T>;
+    return handle as SyncReadCollection<T>;
   }
 
   async write(changes: readonly Change[], checkpoint?: CheckpointUpdate): Promise<void> {
@@ -216,14 +234,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     }
   }
 
-  private async get<T extends Doc>(name: string, id: string): Promise<T | null> {
+  private get<T extends Doc>(name: string, id: string): T | null {
     const state = this.lookup(name);
     if (state === undefined || typeof id !== 'string') return null;
     const doc = state.get.get(id);
     return doc === undefined ? null : (JSON.parse(doc) as T);
   }
 
-  private async find<T extends Doc>(name: string, options: FindOptions | undefined): Promise<Page<T>> {
+  private find<T extends Doc>(name: string, options: FindOptions | undefined): Page<T> {
     const n = normalizeFind(options);
     const state = this.lookup(name);
     // A collection that was never created reads as empty, like a fresh MongoDB collection.
@@ -243,7 +261,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     return pageFrom(rows, n);
   }
 
-  private async count(name: string, where: Where | undefined): Promise<number> {
+  private count(name: string, where: Where | undefined): number {
     const n = normalizeFind({ where: where ?? {} });
     const state = this.lookup(name);
     if (state === undefined) return 0;

@@ -527,6 +527,64 @@ export function readModelStoreContract(label: string, open: () => Promise<Opened
       });
     });
 
+    describe('synchronous reads (optional: collectionSync)', () => {
+      // Stores whose driver reads asynchronously (MongoDB) do not offer it; the port says so.
+      const syncOf = (name: string) => {
+        const open = store.collectionSync?.bind(store);
+        return open === undefined ? undefined : open(name);
+      };
+
+      it('answers get, find and count exactly as collection() does, at the same moment', async function () {
+        const name = await newCollection([{ fields: ['group', 'n'] }, { fields: ['n'] }]);
+        const sync = syncOf(name);
+        if (sync === undefined) return this.skip();
+        const docs: Doc[] = Array.from({ length: 30 }, (_, i) => ({
+          id: `s${String(i).padStart(2, '0')}`,
+          group: i % 3 === 0 ? 'a' : 'b',
+          n: (i * 7) % 11,
+        }));
+        await store.write(upserts(name, docs));
+        const async = store.collection(name);
+        expect(sync.get('s04')).to.deep.equal(await async.get('s04'));
+        expect(sync.get('s04')).to.deep.equal(docs[4]);
+        expect(sync.get('missing')).to.equal(null);
+        const queries: FindOptions[] = [
+          {},
+          { where: { group: 'a' }, limit: 4 },
+          { where: { group: 'b', n: { $gte: 3 } }, sort: { field: 'n', direction: 'desc' }, limit: 5 },
+          { where: { n: { $in: [1, 2, 3] } }, sort: { field: 'n', direction: 'asc' }, limit: 1000 },
+        ];
+        for (const query of queries) {
+          const page = sync.find(query);
+          expect(page, JSON.stringify(query)).to.deep.equal(await async.find(query));
+          if (page.nextCursor !== null) {
+            const next = { ...query, cursor: page.nextCursor };
+            expect(sync.find(next)).to.deep.equal(await async.find(next));
+          }
+        }
+        expect(sync.count()).to.equal(30);
+        expect(sync.count({ group: 'a' })).to.equal(await async.count({ group: 'a' }));
+        // A handle sees later writes: it reads the collection, not a copy.
+        await store.write([{ collection: name, op: 'delete', id: 's04' }]);
+        expect(sync.get('s04')).to.equal(null);
+        expect(sync.count()).to.equal(29);
+      });
+
+      it('reads a collection that was never created as empty, and throws what collection() rejects with', async function () {
+        const sync = syncOf(unique('never'));
+        if (sync === undefined) return this.skip();
+        expect(sync.get('x')).to.equal(null);
+        expect(sync.find()).to.deep.equal({ items: [], nextCursor: null });
+        expect(sync.count()).to.equal(0);
+        const name = await newCollection([{ fields: ['n'] }]);
+        const docs = syncOf(name)!;
+        expect(() => docs.find({ where: { $where: 'x' } })).to.throw(InvalidQueryError);
+        expect(() => docs.find({ limit: 0 })).to.throw(InvalidQueryError);
+        expect(() => docs.count({ '1a': 1 })).to.throw(InvalidQueryError);
+        expect(() => store.collectionSync!('Bad Name')).to.throw();
+      });
+    });
+
     describe('invalid queries', () => {
       it('rejects bad field names, conditions, limits and cursors with InvalidQueryError', async () => {
         const name = await newCollection([{ fields: ['n'] }]);

@@ -64,6 +64,33 @@ describe('HTTP: access checks with a remembered token', function () {
     expect(again.headers.get('x-powered-by')).to.equal(null);
   });
 
+  it('sends every header the full route sends and is logged and measured like it', async () => {
+    const sub = randomUUID();
+    expect((await acme.call('POST', `/v1/users/${sub}/rights`, { sku: 'film-48h' })).status).to.equal(201);
+    const token = await acme.token();
+    const path = `/v1/users/${sub}/access?sku=film-48h`;
+    const route = `route="/v1/users/:sub/access",status="200"`;
+    const measured = async (): Promise<number> => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('tessera_http_request_duration_seconds_count') && l.includes(route));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const before = await measured();
+    const full = await check(token, path); // the first use of a token goes through the full route
+    const fast = [await check(token, path), await check(token, path)];
+    const comparable = (headers: Headers) =>
+      [...headers].filter(([name]) => name !== 'date' && name !== 'x-correlation-id');
+    for (const answer of fast) {
+      expect(answer.body).to.deep.equal(full.body);
+      expect(comparable(answer.headers)).to.deep.equal(comparable(full.headers));
+      expect(answer.headers.get('x-correlation-id')).to.match(/^[0-9a-f-]{36}$/);
+    }
+    expect(fast[0]!.headers.get('x-correlation-id')).to.not.equal(fast[1]!.headers.get('x-correlation-id'));
+    expect(await measured()).to.equal(before + 3);
+  });
+
   it('derives the answer from the instant of each request', async () => {
     const sub = randomUUID();
     const validUntil = new Date(clock.now().getTime() + 2000).toISOString();

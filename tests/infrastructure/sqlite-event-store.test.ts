@@ -49,6 +49,34 @@ describe('SqliteEventStore', () => {
     });
     afterEach(async () => store.close());
 
+    it('reads with any mix of row limits, each statement prepared once per limit', async () => {
+      await store.append('s-a', [itemAdded('1'), itemRemoved('1'), itemAdded('2')], {
+        expectedRevision: 'any',
+      });
+      await store.append('s-b', [itemAdded('3'), itemRemoved('3')], { expectedRevision: 'any' });
+      await store.append('s-a', [itemAdded('4'), itemRemoved('4')], { expectedRevision: 'any' });
+      const revisions = async (maxCount?: number) =>
+        (
+          await store.readStream('s-a', { fromRevision: 1, ...(maxCount === undefined ? {} : { maxCount }) })
+        ).map((e) => e.revision);
+      const positions = async (after: number, maxCount: number, types?: string[]) =>
+        (await store.readAll({ after, maxCount, ...(types ? { filter: { types } } : {}) })).map(
+          (e) => e.globalPosition,
+        );
+      for (let round = 0; round < 2; round++) {
+        expect(await revisions(1)).to.deep.equal([1]);
+        expect(await revisions(3)).to.deep.equal([1, 2, 3]);
+        expect(await revisions()).to.deep.equal([1, 2, 3, 4]);
+        expect(await revisions(2)).to.deep.equal([1, 2]);
+        expect(await positions(0, 2)).to.deep.equal([1, 2]);
+        expect(await positions(2, 5)).to.deep.equal([3, 4, 5, 6, 7]);
+        expect(await positions(0, 1)).to.deep.equal([1]);
+        expect(await positions(0, 1, ['TestItemRemoved'])).to.deep.equal([2]);
+        expect(await positions(0, 3, ['TestItemRemoved'])).to.deep.equal([2, 5, 7]);
+        expect(await positions(2, 1, ['TestItemRemoved'])).to.deep.equal([5]);
+      }
+    });
+
     it('numbers the log 1, 2, 3, ... without gaps, also around failed appends', async () => {
       await store.append('s-a', [itemAdded('1'), itemAdded('2')], { expectedRevision: 'no_stream' });
       await store.append('s-a', [itemAdded('x')], { expectedRevision: 'no_stream' }).catch(() => undefined);

@@ -622,6 +622,70 @@ describe('ProjectionRunner', function () {
     expect(tables('journal')).to.deep.equal(['rm_journal__entries__g2']);
   });
 
+  it('serves synchronous reads of the serving generation while its pointer is fresh (viewSync)', async () => {
+    const env = open();
+    const head = await seed(env.store);
+    const r = runner(env, [stockProjection()], { pointerTtlMs: 200 });
+    await r.start();
+    expect(await r.waitFor(head)).to.equal(true);
+    await r.view('stock', 'carts').get('cart-a'); // the pointer was just read
+
+    const carts = r.viewSync<CartDoc>('stock', 'carts');
+    expect(carts, 'a fresh pointer').to.not.equal(undefined);
+    expect(carts!.get('cart-a')).to.deep.equal(await r.view<CartDoc>('stock', 'carts').get('cart-a'));
+    const items = r.viewSync<ItemDoc>('stock', 'items')!;
+    expect(items.find({ where: { cartId: 'cart-a' } })).to.deep.equal(
+      await r.view<ItemDoc>('stock', 'items').find({ where: { cartId: 'cart-a' } }),
+    );
+    expect(items.count({ sku: 'plum' })).to.equal(1);
+
+    // Past the TTL the pointer must be re-read first: the caller goes through view(), which does.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(r.viewSync('stock', 'carts')).to.equal(undefined);
+    await r.view('stock', 'carts').count();
+    expect(r.viewSync('stock', 'carts')).to.not.equal(undefined);
+
+    expect(() => r.viewSync('stock', 'nope')).to.throw(/no collection "nope"/);
+    expect(() => r.viewSync('nope', 'carts')).to.throw(/Unknown projection/);
+  });
+
+  it('offers no synchronous reads over a store without them, and follows generations swapped by another process', async () => {
+    const env = open();
+    const head = await seed(env.store);
+    const asyncOnly: ReadModelStore = {
+      ensureCollection: (n, spec) => env.readModels.ensureCollection(n, spec),
+      dropCollection: (n) => env.readModels.dropCollection(n),
+      collection: (n) => env.readModels.collection(n),
+      write: (changes, checkpoint) => env.readModels.write(changes, checkpoint),
+      getCheckpoint: (n) => env.readModels.getCheckpoint(n),
+      deleteCheckpoint: (n) => env.readModels.deleteCheckpoint(n),
+      close: () => env.readModels.close(),
+    };
+    const plain = runner({ store: env.store, readModels: asyncOnly }, [stockProjection()]);
+    await plain.start();
+    expect(await plain.waitFor(head)).to.equal(true);
+    await plain.view('stock', 'carts').count();
+    expect(plain.viewSync('stock', 'carts')).to.equal(undefined);
+    await plain.stop();
+
+    const live = runner(env, [stockProjection()], { pointerTtlMs: 50 });
+    await live.start();
+    expect(await live.waitFor(head)).to.equal(true);
+    await live.view('stock', 'carts').count();
+    const before = live.viewSync<CartDoc>('stock', 'carts');
+    expect(before?.get('cart-b')?.trail).to.deep.equal(['+plum']);
+
+    await runner(open(), [stockProjection()]).rebuild('stock');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(live.viewSync('stock', 'carts'), 'the pointer is due for a re-read').to.equal(undefined);
+    expect((await live.view<CartDoc>('stock', 'carts').get('cart-b'))?.trail).to.deep.equal(['+plum']);
+    const after = live.viewSync<CartDoc>('stock', 'carts');
+    expect(after, 'the new generation').to.not.equal(undefined);
+    expect(after).to.not.equal(before);
+    expect(after!.get('cart-b')?.trail).to.deep.equal(['+plum']);
+    expect(tables()).to.deep.equal(['rm_stock__carts__g2', 'rm_stock__items__g2']);
+  });
+
   it('refuses definitions whose names could collide or grow too long', () => {
     const env = open();
     expect(() => runner(env, [stockProjection(), stockProjection()])).to.throw('defined twice');
