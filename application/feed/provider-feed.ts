@@ -24,6 +24,8 @@ export interface ProviderFeedOptions {
   readonly logger?: Logger;
   readonly batchSize?: number;
   readonly retryDelayMs?: number;
+  /** Least time between checkpoint writes while nobody waits (see ProcessManagerOptions). */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** Maps a batch, in log order, dropping events providers are not told about. */
@@ -52,6 +54,9 @@ export class ProviderFeed {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+      ...(options.checkpointIntervalMs !== undefined
+        ? { checkpointIntervalMs: options.checkpointIntervalMs }
+        : {}),
     };
     this.queue = new ProcessManager({
       ...common,

@@ -6,7 +6,8 @@
  *
  * Only the first event of a stream names the provider and the user; for the others both are read
  * from that first event (cached, since they never change), so a mapping repeated after a crash
- * gives the same message.
+ * gives the same message. When the event being mapped is that first event, it is used as it is: no
+ * stream is read for a right's own grant.
  */
 import type { RecordedEvent } from '../../domain/kernel/event.js';
 import type { RightEvent } from '../../domain/right/events.js';
@@ -39,10 +40,18 @@ class Owners {
     private readonly max = 50_000,
   ) {}
 
-  async of(streamId: string, first: (event: RecordedEvent) => Owner | null): Promise<Owner | null> {
+  /** The owner of `streamId`, named by its opening event; `event` is the one being mapped. */
+  async of(
+    streamId: string,
+    event: RecordedEvent,
+    first: (event: RecordedEvent) => Owner | null,
+  ): Promise<Owner | null> {
     const hit = this.cache.get(streamId);
     if (hit) return hit;
-    const [opening] = await this.store.readStream(streamId, { maxCount: 1 });
+    const opening =
+      event.streamId === streamId && event.revision === 0
+        ? event
+        : (await this.store.readStream(streamId, { maxCount: 1 }))[0];
     const owner = opening ? first(opening) : null;
     if (owner) {
       if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value!);
@@ -60,7 +69,7 @@ export function rightsFeedSource(store: Pick<EventStore, 'readStream'>): FeedSou
     mapper: async (event) => {
       if (!types.includes(event.type)) return null;
       const data = event.data as RightEvent['data'] & { rightId: string };
-      const owner = await owners.of(rightStreamId(data.rightId), (e) => {
+      const owner = await owners.of(rightStreamId(data.rightId), event, (e) => {
         const granted = e.data as { providerId?: string; sub?: string };
         return granted.providerId && granted.sub
           ? { providerId: granted.providerId, sub: granted.sub }
@@ -85,7 +94,7 @@ export function subscriptionsFeedSource(store: Pick<EventStore, 'readStream'>): 
     mapper: async (event) => {
       if (!types.includes(event.type as (typeof types)[number])) return null;
       const data = event.data as { subscriptionId: string };
-      const owner = await owners.of(subscriptionStreamId(data.subscriptionId), (e) => {
+      const owner = await owners.of(subscriptionStreamId(data.subscriptionId), event, (e) => {
         const started = e.data as { providerId?: string; sub?: string };
         return started.providerId && started.sub
           ? { providerId: started.providerId, sub: started.sub }

@@ -12,17 +12,21 @@
  * - the checkpoint is its own (RIGHTS_ON_PURCHASE_CHECKPOINT), kept with the other process managers'
  *   checkpoints and never with a projection's, so rebuilding the read models does not run it again.
  * A crash between a grant and the checkpoint hands the same events over again; the above makes that
- * harmless.
+ * harmless. The checkpoint is stored at most about once a second (see ProcessManager), so after a
+ * crash the last second's captures and refunds come again, in log order: a capture whose right was
+ * since taken back by a refund grants nothing (the same rightId with the same data is no new grant,
+ * whatever the right's state), and the refund then finds the right already terminated.
  */
 import { v5 as uuidv5 } from 'uuid';
 import { DomainError } from '../../domain/kernel/decider.js';
 import type { RecordedEvent } from '../../domain/kernel/event.js';
+import { transactionDecider } from '../../domain/payment/decider.js';
 import type { PaymentEvent } from '../../domain/payment/events.js';
 import { evolve, type Transaction, type TransactionState } from '../../domain/payment/state.js';
 import type { ProductLine } from '../../domain/payment/values.js';
 import { addDuration, parseDuration } from '../../domain/shared/iso8601.js';
 import { ProcessManager } from '../feed/process-manager.js';
-import type { CommandContext } from '../kernel/command-handler.js';
+import type { CommandContext, CommandHandler } from '../kernel/command-handler.js';
 import type { EventStore } from '../ports/event-store.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import type { CheckpointStore } from '../ports/provider-feed-store.js';
@@ -74,12 +78,20 @@ export interface RightsOnPurchaseOptions {
    * delays the grant instead of having it refused as `sku_not_found`.
    */
   readonly catalogViews?: Pick<Views, 'waitFor'>;
+  /**
+   * Folded transaction states the command side already holds (the CommandHandler): a capture is
+   * usually the newest event of its stream, whose state is then known without reading and decoding
+   * the stream again. Only a state standing exactly at the handled event's revision is used.
+   */
+  readonly states?: Pick<CommandHandler, 'load'>;
   /** Default: every SKU's rights are terminated on a full refund. */
   readonly keepRightsOnRefund?: KeepRightsOnRefund;
   readonly logger?: Logger;
   readonly batchSize?: number;
   /** Wait before retrying after a failure (default 5,000 ms, see ProcessManager). */
   readonly retryDelayMs?: number;
+  /** Least time between checkpoint writes while nobody waits (see ProcessManagerOptions). */
+  readonly checkpointIntervalMs?: number;
   /** Checkpoint name; only tests that replay with a fresh checkpoint need another one. */
   readonly name?: string;
 }
@@ -140,6 +152,9 @@ export class RightsOnPurchase {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+      ...(options.checkpointIntervalMs !== undefined
+        ? { checkpointIntervalMs: options.checkpointIntervalMs }
+        : {}),
     });
   }
 
@@ -266,13 +281,12 @@ export class RightsOnPurchase {
   }
 
   /**
-   * The transaction as it stood right after `event`: read from its stream up to the event's own
-   * revision, so the answer never depends on what was appended later.
+   * The transaction as it stood right after `event`: the command side's fold when it stands at the
+   * event's own revision, else read from the stream up to that revision, so the answer never
+   * depends on what was appended later.
    */
   private async transactionAt(event: RecordedEvent): Promise<Transaction | null> {
-    const history = await this.options.store.readStream(event.streamId, { maxCount: event.revision + 1 });
-    let state: TransactionState = { status: 'none' };
-    for (const e of history) state = evolve(state, e as unknown as PaymentEvent);
+    const state = (await this.knownStateAt(event)) ?? (await this.foldUpTo(event));
     if (state.status === 'none') {
       this.logger.error(
         { streamId: event.streamId, eventId: event.eventId },
@@ -280,6 +294,20 @@ export class RightsOnPurchase {
       );
       return null;
     }
+    return state;
+  }
+
+  /** The command side's state of the stream, when it stands exactly at `event` (else null). */
+  private async knownStateAt(event: RecordedEvent): Promise<TransactionState | null> {
+    if (!this.options.states) return null;
+    const known = await this.options.states.load(transactionDecider, event.streamId);
+    return known.revision === event.revision ? known.state : null;
+  }
+
+  private async foldUpTo(event: RecordedEvent): Promise<TransactionState> {
+    const history = await this.options.store.readStream(event.streamId, { maxCount: event.revision + 1 });
+    let state: TransactionState = { status: 'none' };
+    for (const e of history) state = evolve(state, e as unknown as PaymentEvent);
     return state;
   }
 }

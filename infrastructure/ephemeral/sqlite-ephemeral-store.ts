@@ -120,8 +120,10 @@ export class SqliteEphemeralStore implements EphemeralStore {
          RETURNING value`,
         )
         .pluck(),
-      expiredBatch: db.prepare<[number, number], { namespace: string; key: string }>(
-        'SELECT namespace, key FROM ephemeral_entries WHERE expires_at <= ? LIMIT ?',
+      // The batch size is written in: a bound `LIMIT ?` makes SQLite compile the statement again
+      // on every run (its planner looks at the bound value).
+      expiredBatch: db.prepare<[number], { namespace: string; key: string }>(
+        `SELECT namespace, key FROM ephemeral_entries WHERE expires_at <= ? LIMIT ${PURGE_BATCH}`,
       ),
     };
 
@@ -147,7 +149,7 @@ export class SqliteEphemeralStore implements EphemeralStore {
       return live;
     });
     this.purgeBatchTx = db.transaction((now) => {
-      const expired = expiredBatch.all(now, PURGE_BATCH);
+      const expired = expiredBatch.all(now);
       for (const { namespace, key } of expired) {
         deleteTags.run(namespace, key);
         remove.run(namespace, key);

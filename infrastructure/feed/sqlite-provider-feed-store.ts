@@ -24,6 +24,7 @@ import {
 } from '../../application/ports/provider-feed-store.js';
 import { openSqlite } from '../sqlite/open.js';
 import { assertPositive, decodeDeliveryCursor, dedupeKey, encodeDeliveryCursor } from './feed-keys.js';
+import { LimitedStatements } from './limited-statements.js';
 
 interface QueueRow {
   id: string;
@@ -126,9 +127,10 @@ function prepare(db: Database.Database) {
       `INSERT OR IGNORE INTO feed_queue (id, provider_id, event_id, position, message, enqueued_at, visible_at)
        VALUES (@id, @providerId, @eventId, @position, @message, @now, @now)`,
     ),
-    nextVisible: db.prepare<[string, number, number], QueueRow>(
+    nextVisible: new LimitedStatements<[string, number], QueueRow>(
+      db,
       `SELECT id, message, delivery_count FROM feed_queue
-       WHERE provider_id = ? AND acked = 0 AND visible_at <= ? ORDER BY position, id LIMIT ?`,
+       WHERE provider_id = ? AND acked = 0 AND visible_at <= ? ORDER BY position, id`,
     ),
     lease: db.prepare<[string, number, string]>(
       'UPDATE feed_queue SET lease_id = ?, visible_at = ?, delivery_count = delivery_count + 1 WHERE id = ?',
@@ -157,9 +159,10 @@ function prepare(db: Database.Database) {
          (id, provider_id, dedupe_key, message, status, next_attempt_at, created_at, replay_of)
        VALUES (@id, @providerId, @dedupeKey, @message, 'pending', @nextAttemptAt, @createdAt, @replayOf)`,
     ),
-    due: db.prepare<[number, number], DeliveryRow>(
+    due: new LimitedStatements<[number], DeliveryRow>(
+      db,
       `SELECT * FROM feed_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?`,
+       ORDER BY next_attempt_at, id`,
     ),
     claim: db.prepare<[number, string, string]>(
       'UPDATE feed_deliveries SET next_attempt_at = ?, claim_id = ? WHERE id = ?',
@@ -169,9 +172,10 @@ function prepare(db: Database.Database) {
       `UPDATE feed_deliveries SET status = @status, attempts = @attempts, attempt_count = attempt_count + 1,
          next_attempt_at = @nextAttemptAt, delivered_at = @deliveredAt, claim_id = NULL WHERE id = @id`,
     ),
-    page: db.prepare<[string, number, number, string, number], DeliveryRow>(
+    page: new LimitedStatements<[string, number, number, string], DeliveryRow>(
+      db,
       `SELECT * FROM feed_deliveries WHERE provider_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+       ORDER BY created_at DESC, id DESC`,
     ),
     byIdForProvider: db.prepare<[string, string], DeliveryRow>(
       'SELECT * FROM feed_deliveries WHERE id = ? AND provider_id = ?',
@@ -228,7 +232,7 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
     assertPositive(leaseMs, 'leaseMs');
     const until = now.getTime() + leaseMs;
     const run = this.db.transaction(() =>
-      this.s.nextVisible.all(providerId, now.getTime(), max).map((row): LeasedMessage => {
+      this.s.nextVisible.all(max, providerId, now.getTime()).map((row): LeasedMessage => {
         const leaseId = randomUUID();
         this.s.lease.run(leaseId, until, row.id);
         return {
@@ -304,7 +308,7 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
   async claimDueDeliveries(now: Date, limit: number, claimMs: number): Promise<ClaimedDelivery[]> {
     assertPositive(claimMs, 'claimMs');
     const run = this.db.transaction(() =>
-      this.s.due.all(now.getTime(), limit).map((row): ClaimedDelivery => {
+      this.s.due.all(limit, now.getTime()).map((row): ClaimedDelivery => {
         const claimId = randomUUID();
         this.s.claim.run(now.getTime() + claimMs, claimId, row.id);
         return { delivery: toDelivery(row), claimId };
@@ -338,7 +342,7 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
   ): Promise<DeliveryPage> {
     const from = options.cursor === undefined ? FIRST_PAGE : decodeDeliveryCursor(options.cursor);
     if (!from) throw new InvalidDeliveryCursorError();
-    const rows = this.s.page.all(providerId, from.createdAt, from.createdAt, from.id, options.limit + 1);
+    const rows = this.s.page.all(options.limit + 1, providerId, from.createdAt, from.createdAt, from.id);
     const items = rows.slice(0, options.limit).map(toDelivery);
     const last = items[items.length - 1];
     return {

@@ -56,6 +56,7 @@ describe('Rights on purchase (process manager, SQLite)', function () {
   let rights: RightCommands;
   let queries: RightQueries;
   let transactions: TransactionCommands;
+  let handler: CommandHandler;
   let providerId: string;
   const started: RightsOnPurchase[] = [];
 
@@ -116,7 +117,7 @@ describe('Rights on purchase (process manager, SQLite)', function () {
       checkpointIntervalMs: 10,
     });
     await runner.start();
-    const handler = new CommandHandler(store, clock);
+    handler = new CommandHandler(store, clock);
     const catalog = new CatalogCommands(handler);
     rights = new RightCommands(handler, new CatalogQueries(runner));
     queries = new RightQueries(runner, clock);
@@ -205,7 +206,10 @@ describe('Rights on purchase (process manager, SQLite)', function () {
     await settled(restarted);
     expect(await rightEventsOf(purchaseRightId(transactionId, 0))).to.deep.equal(['RightGranted']);
     expect(await rightEventsOf(purchaseRightId(transactionId, 2))).to.deep.equal(['RightGranted']);
-    expect(await feed.getCheckpoint(RIGHTS_ON_PURCHASE_CHECKPOINT)).to.equal(await store.headPosition());
+    // Its own grants come after the capture: waiting for the head stores a checkpoint past them.
+    const head = await store.headPosition();
+    expect(await restarted.waitFor(head)).to.equal(true);
+    expect(await feed.getCheckpoint(RIGHTS_ON_PURCHASE_CHECKPOINT)).to.equal(head);
   });
 
   it('ends with each right granted once when a grant fails half-way through a purchase', async () => {
@@ -247,6 +251,48 @@ describe('Rights on purchase (process manager, SQLite)', function () {
     expect(failSave).to.equal(false);
     expect(await rightEventsOf(purchaseRightId(transactionId, 0))).to.deep.equal(['RightGranted']);
     expect(await rightEventsOf(purchaseRightId(transactionId, 2))).to.deep.equal(['RightGranted']);
+  });
+
+  it('reads a capture from the command side’s fold only when that stands at the capture itself', async () => {
+    const revisions: (number | null)[] = [];
+    const states: RightsOnPurchaseOptions['states'] = {
+      load: async (decider, streamId) => {
+        const known = await handler.load(decider, streamId);
+        revisions.push(known.revision);
+        return known;
+      },
+    };
+    // Refunded before the manager runs: the fold stands past the capture and must not be used for it.
+    const refunded = await purchase('o-1');
+    await refund(refunded, 4900);
+    const m = manager({ states });
+    await m.start();
+    await settled(m);
+    const current = await purchase('o-2');
+    await settled(m);
+
+    for (const line of [0, 2]) {
+      expect(await rightEventsOf(purchaseRightId(refunded, line))).to.deep.equal([
+        'RightGranted',
+        'RightTerminated',
+      ]);
+      expect(await rightEventsOf(purchaseRightId(current, line))).to.deep.equal(['RightGranted']);
+    }
+    // Both purchases' grants are the same as when read from the stream: same validity, same payload.
+    for (const transactionId of [refunded, current]) {
+      const [granted] = await store.readStream(rightStreamId(purchaseRightId(transactionId, 0)));
+      expect(granted!.data).to.deep.include({
+        validFrom: CAPTURED_AT,
+        validUntil: '2026-01-03T01:00:00.000Z',
+      });
+    }
+    // o-1's capture saw a fold standing at the later refund (so it read the stream instead), the
+    // refund its own revision, and o-2's capture its own.
+    const revisionOf = async (transactionId: string, type: string) =>
+      (await store.readStream(`payment-${transactionId}`)).find((e) => e.type === type)!.revision;
+    const refundedAt = await revisionOf(refunded, 'RefundIssued');
+    expect(await revisionOf(refunded, 'PaymentCaptured')).to.be.below(refundedAt);
+    expect(revisions).to.deep.equal([refundedAt, refundedAt, await revisionOf(current, 'PaymentCaptured')]);
   });
 
   it('terminates the rights on a full refund and grants nothing when replayed from position 0', async () => {
