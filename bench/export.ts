@@ -8,22 +8,32 @@
  *   BENCH_EVENTS=100000 npm run bench:export      a quicker run
  *   BENCH_DIR=/tmp/export-bench npm run bench:export   seed there once and reuse it on later runs
  *   BENCH_ROUNDS=2                       measurements per side, alternating (default 2; best counts)
+ *   BENCH_ROUNDS=0 BENCH_DIR=…           seed only
  *   BENCH_NODE_FLAGS="…"                 V8 flags of the measuring processes (default below)
  *
- * Each measurement runs in a fresh child process, so its peak RSS (getrusage maxrss) is the export's
- * own and not the seeding's. Both sides run with the same modest heap limits (young generation 4 MB
- * per semi-space, old generation 64 MB): with V8's defaults the young generation alone may take 48
- * MB and garbage is collected lazily, so RSS would show V8's slack rather than the live set. The
- * export finishing under those limits is itself the check that it streams. About 80 MB of the RSS is
- * the process before any work (Node, tsx's loader thread, the modules): `startRssMB` reports it.
+ * Each measurement runs in a fresh child process (`node --import tsx`, as `npm start` runs), so its
+ * peak RSS (getrusage maxrss, the whole process) is the export's own and not the seeding's. Both
+ * sides run with the same modest heap limits (young generation 4 MB per semi-space, old generation
+ * 64 MB): with V8's defaults the young generation alone may take 48 MB and garbage is collected
+ * lazily, so RSS would show V8's slack rather than the live set. The export finishing under those
+ * limits is itself the check that it streams. About 100 MB of the RSS is the process before any
+ * work (Node, tsx's loader thread, the modules): `startRssMB` reports it. Each side also reports
+ * the peaks of its memory figures, sampled once per page (`exportMemoryMB`, `baselineMemoryMB`:
+ * rss, V8 heapUsed and heapTotal, external, arrayBuffers, and the anonymous and file-backed parts of
+ * the RSS), which show where the memory above that start goes; BENCH_TRACE=1 makes each child
+ * print its V8 heap spaces at the end as well. `ratio` compares wall-clock rates (the best round of
+ * each side); `cpuRatio` compares the CPU time each side took (the least of its rounds), which moves
+ * far less when other processes share the machine.
+ *
  * Last line:
- * {"bench":"export","value":<events/s>,"unit":"events/s","baseline":<events/s>,"ratio":…,"rowsPerSec":…,"peakRssMB":…}
+ * {"bench":"export","value":<events/s>,"unit":"events/s","baseline":<events/s>,"ratio":…,"rowsPerSec":…,"peakRssMB":…,…}
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { promisify } from 'node:util';
 import { AuditExporter } from '../application/audit/audit-exporter.js';
 import type { NewEvent } from '../application/ports/event-store.js';
@@ -160,15 +170,70 @@ async function seed(dir: string): Promise<number> {
   }
 }
 
+/** The largest value each memory figure reached while the work ran, in MB (sampled once per page). */
+interface MemoryPeaks {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Anonymous (malloc, V8) and file-backed resident memory, from /proc/self/status (Linux). */
+  rssAnon: number;
+  rssFile: number;
+}
+
+/** Samples process.memoryUsage() and /proc/self/status, keeping each figure's peak. */
+class MemorySampler {
+  readonly peaks: MemoryPeaks = {
+    rss: 0,
+    heapUsed: 0,
+    heapTotal: 0,
+    external: 0,
+    arrayBuffers: 0,
+    rssAnon: 0,
+    rssFile: 0,
+  };
+
+  sample(): void {
+    const m = process.memoryUsage();
+    const p = this.peaks;
+    p.rss = Math.max(p.rss, m.rss / 1048576);
+    p.heapUsed = Math.max(p.heapUsed, m.heapUsed / 1048576);
+    p.heapTotal = Math.max(p.heapTotal, m.heapTotal / 1048576);
+    p.external = Math.max(p.external, m.external / 1048576);
+    p.arrayBuffers = Math.max(p.arrayBuffers, m.arrayBuffers / 1048576);
+    let status = '';
+    try {
+      status = fs.readFileSync('/proc/self/status', 'utf8');
+    } catch {
+      return;
+    }
+    const kB = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+    p.rssAnon = Math.max(p.rssAnon, kB('RssAnon'));
+    p.rssFile = Math.max(p.rssFile, kB('RssFile'));
+  }
+
+  rounded(): MemoryPeaks {
+    const out = { ...this.peaks };
+    for (const k of Object.keys(out) as (keyof MemoryPeaks)[]) out[k] = Number(out[k].toFixed(1));
+    return out;
+  }
+}
+
 interface Measurement {
   readonly kind: 'raw' | 'export';
   readonly events: number;
   readonly rows: number;
   readonly bytes: number;
   readonly seconds: number;
+  /** CPU time (user + system, all threads) the work took: less sensitive to other load than `seconds`. */
+  readonly cpuSeconds: number;
   readonly maxRssMB: number;
   /** RSS once the modules are loaded and the store is open, before any work. */
   readonly startRssMB: number;
+  /** Peaks of the memory figures during the work. */
+  readonly memory: MemoryPeaks;
 }
 
 /** Child side: one measurement, reported as a JSON line. */
@@ -176,9 +241,13 @@ async function measure(kind: 'raw' | 'export', dir: string): Promise<void> {
   const store = openStore(dir);
   const head = await store.headPosition();
   const startRssMB = process.memoryUsage.rss() / 1048576;
+  const sampler = new MemorySampler();
+  sampler.sample();
+  const start = { ...sampler.peaks };
   let bytes = 0;
   let rows = 0;
   const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
   if (kind === 'raw') {
     for (let after = 0; ;) {
       const page = await store.readAll({ after, maxCount: PAGE });
@@ -187,6 +256,7 @@ async function measure(kind: 'raw' | 'export', dir: string): Promise<void> {
       for (const event of page) chunk += `${JSON.stringify(event)}\n`;
       bytes += Buffer.byteLength(chunk);
       rows += page.length;
+      sampler.sample();
       after = page[page.length - 1]!.globalPosition;
     }
   } else {
@@ -208,10 +278,12 @@ async function measure(kind: 'raw' | 'export', dir: string): Promise<void> {
         break;
       }
       bytes += Buffer.byteLength(next.value);
+      sampler.sample();
     }
     await readModels.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
   await store.close();
   const result: Measurement = {
     kind,
@@ -219,10 +291,38 @@ async function measure(kind: 'raw' | 'export', dir: string): Promise<void> {
     rows,
     bytes,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     startRssMB,
+    memory: sampler.rounded(),
   };
+  if (process.env.BENCH_TRACE) {
+    const spaces = Object.fromEntries(
+      v8
+        .getHeapSpaceStatistics()
+        .map((s) => [
+          s.space_name,
+          `${(s.space_used_size / 1048576).toFixed(1)}/${(s.space_size / 1048576).toFixed(1)}`,
+        ]),
+    );
+    process.stderr.write(
+      `start ${JSON.stringify(start)}\nend spaces (used/size MB) ${JSON.stringify(spaces)}\n`,
+    );
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** The least CPU time of several measurements of the same work. */
+function minCpu(ms: readonly Measurement[]): number {
+  return Math.min(...ms.map((m) => m.cpuSeconds));
+}
+
+/** Each memory figure's peak over several measurements. */
+function peakMemory(ms: readonly Measurement[]): MemoryPeaks {
+  const out = { ...ms[0]!.memory };
+  for (const m of ms)
+    for (const k of Object.keys(out) as (keyof MemoryPeaks)[]) out[k] = Math.max(out[k], m.memory[k]);
+  return out;
 }
 
 async function inChild(kind: 'raw' | 'export', dir: string): Promise<Measurement> {
@@ -240,6 +340,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   try {
     const events = await seed(dir);
+    if (ROUNDS < 1) return;
     const raw: Measurement[] = [];
     const exported: Measurement[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -272,7 +373,10 @@ async function main(): Promise<void> {
         rowsPerSec: Math.round(e.rows / e.seconds),
         peakRssMB: Number(peakRssMB.toFixed(1)),
         baselinePeakRssMB: Number(Math.max(...raw.map((m) => m.maxRssMB)).toFixed(1)),
+        cpuRatio: Number((minCpu(raw) / minCpu(exported)).toFixed(3)),
         startRssMB: Number(e.startRssMB.toFixed(1)),
+        exportMemoryMB: peakMemory(exported),
+        baselineMemoryMB: peakMemory(raw),
         nodeFlags: NODE_FLAGS.join(' '),
         events,
         exportMB: Number((e.bytes / 1048576).toFixed(1)),

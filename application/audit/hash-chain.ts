@@ -1,4 +1,5 @@
-import { sha256Hex, stableStringify } from '../kernel/stable-json.js';
+import { hash as digest } from 'node:crypto';
+import { stableStringify } from '../kernel/stable-json.js';
 import { AUDIT_COLUMNS, type AuditRow, type UnchainedRow } from './audit-row.js';
 
 /**
@@ -39,8 +40,13 @@ export function canonicalRowReference(row: UnchainedRow | AuditRow): string {
   return stableStringify(rest);
 }
 
+/**
+ * SHA-256 (hex) of `prevHash + canonicalRow(row)`. The one-shot crypto.hash makes no Hash object (a
+ * wrapper of native hashing state, garbage right after) per row, and hashes rows of this size in
+ * about half the time createHash takes.
+ */
 export function chainHash(prevHash: string, row: UnchainedRow | AuditRow): string {
-  return sha256Hex(prevHash + canonicalRow(row));
+  return digest('sha256', prevHash + canonicalRow(row), 'hex');
 }
 
 /** Chains rows one after the other, starting at GENESIS_HASH. */

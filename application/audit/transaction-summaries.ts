@@ -9,9 +9,12 @@ import { vatIncludedIn } from '../../domain/shared/money.js';
  * a small fold of the transaction's own events, kept for recently seen transactions in a bounded
  * LRU cache, and rebuilt from the stream's head when a transaction is not in the cache.
  *
- * Memory bound: one summary holds a few ids, numbers and at most MAX_ATTEMPTS (20) attempt methods
- * (kind, brand, last4): about 0.5 KB typically and under 3 KB at the worst, so the default 10,000
- * entries stay under ~30 MB even in the worst case (about 5 MB in practice).
+ * The cache is the export's only state that grows with the log up to its bound, so an entry is kept
+ * compact: attempts are a short array (not a Map), and the values that repeat across transactions
+ * (provider ids, attempt methods) are shared through the cache's bounded SummaryInterner instead
+ * of each summary holding its own copy. A summary of a typical transaction (one or two attempts) then takes
+ * about 0.4 KB of heap with its cache key, so the default 2,000 entries hold under 1 MB; the worst
+ * case (MAX_ATTEMPTS attempts) stays under 2 KB an entry.
  */
 
 export interface AttemptMethod {
@@ -33,8 +36,64 @@ export interface TransactionSummary {
   captured: number;
   refunded: number;
   capturedAttemptId: string | null;
-  readonly attempts: Map<string, AttemptMethod>;
+  /**
+   * Attempt ids and how each paid, in the order they started (at most MAX_ATTEMPTS). Replaced by an
+   * exact-length copy when an attempt starts: a pushed-to (or spread) array reserves room for 16.
+   */
+  attempts: readonly AttemptEntry[];
 }
+
+export interface AttemptEntry {
+  readonly attemptId: string;
+  readonly method: AttemptMethod;
+}
+
+/** How attempt `attemptId` of the transaction paid; undefined for an attempt it never started. */
+export function attemptMethodOf(summary: TransactionSummary, attemptId: string): AttemptMethod | undefined {
+  for (const entry of summary.attempts) if (entry.attemptId === attemptId) return entry.method;
+  return undefined;
+}
+
+/** A bounded map from keys to shared values: past `capacity` keys, values are no longer shared. */
+class Interner<T> {
+  private readonly values = new Map<string, T>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: string, make: () => T): T {
+    const found = this.values.get(key);
+    if (found !== undefined) return found;
+    const value = make();
+    if (this.values.size < this.capacity) this.values.set(key, value);
+    return value;
+  }
+}
+
+/**
+ * Shares equal values between the summaries of one export: many transactions have the same provider
+ * and pay with the same few card brands and numbers, and a summary then points at the shared copy
+ * instead of holding its own. Owned by a SummaryCache, so it lives as long as the export does; each
+ * kind of value is bounded (1,024 distinct ones), so a log of many distinct values keeps its own
+ * copies past the bound rather than growing the interner.
+ */
+export class SummaryInterner {
+  private readonly providers = new Interner<string>(1024);
+  private readonly methods = new Interner<AttemptMethod>(1024);
+
+  providerId(providerId: string): string {
+    return this.providers.get(providerId, () => providerId);
+  }
+
+  method(method: AttemptMethod): AttemptMethod {
+    return this.methods.get(`${method.kind} ${method.last4 ?? ''} ${method.brand ?? ''}`, () => method);
+  }
+}
+
+/** Interns nothing: each summary keeps its own values. */
+const NOT_SHARED = {
+  providerId: (providerId: string) => providerId,
+  method: (method: AttemptMethod) => method,
+};
 
 /** `tok_… visa **** 4242 12/2030` → visa, 4242 (see methodReference in payment-methods.ts). */
 const CARD_REFERENCE = /^\S+ (.{1,20}) \*{4} (\d{4})(?: \d{2}\/\d{4})?$/;
@@ -52,6 +111,7 @@ export function attemptMethod(method: { kind: PaymentMethodKind; reference: stri
 export function applyToSummary(
   summary: TransactionSummary | null,
   event: PaymentEvent,
+  interner: Pick<SummaryInterner, 'providerId' | 'method'> = NOT_SHARED,
 ): TransactionSummary | null {
   if (event.type === 'TransactionCreated') {
     if (summary !== null) return summary;
@@ -61,7 +121,7 @@ export function applyToSummary(
         ? vatIncludedIn(d.amount, d.vatRate).amount
         : d.products.reduce((sum, p) => sum + vatIncludedIn(p.price, p.vatRate).amount, 0);
     return {
-      providerId: d.providerId,
+      providerId: interner.providerId(d.providerId),
       orderId: d.orderId,
       sub: d.sub,
       currency: d.amount.currency,
@@ -71,16 +131,20 @@ export function applyToSummary(
       captured: 0,
       refunded: 0,
       capturedAttemptId: null,
-      attempts: new Map(),
+      attempts: [],
     };
   }
   if (summary === null) return null;
   switch (event.type) {
-    case 'PaymentAttemptStarted':
-      if (summary.attempts.size < MAX_ATTEMPTS || summary.attempts.has(event.data.attemptId)) {
-        summary.attempts.set(event.data.attemptId, attemptMethod(event.data.method));
-      }
+    case 'PaymentAttemptStarted': {
+      const { attemptId } = event.data;
+      const method = interner.method(attemptMethod(event.data.method));
+      const entry: AttemptEntry = { attemptId, method };
+      const index = summary.attempts.findIndex((a) => a.attemptId === attemptId);
+      if (index >= 0) summary.attempts = summary.attempts.map((a, i) => (i === index ? entry : a));
+      else if (summary.attempts.length < MAX_ATTEMPTS) summary.attempts = summary.attempts.concat([entry]);
       break;
+    }
     case 'PaymentCaptured':
       summary.captured += event.data.amount.amount;
       summary.capturedAttemptId = event.data.attemptId;
@@ -103,6 +167,7 @@ export type ReadTransactionStream = (
 /** Recently seen transactions' summaries, least recently used evicted first. */
 export class SummaryCache {
   private readonly entries = new Map<string, TransactionSummary>();
+  private readonly interner = new SummaryInterner();
   private missCount = 0;
 
   constructor(
@@ -110,6 +175,11 @@ export class SummaryCache {
     private readonly readStream: ReadTransactionStream,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('cache capacity must be ≥ 1');
+  }
+
+  /** applyToSummary, sharing repeated values between this cache's summaries. */
+  apply(summary: TransactionSummary | null, event: PaymentEvent): TransactionSummary | null {
+    return applyToSummary(summary, event, this.interner);
   }
 
   /** Stream reads made because a transaction was not cached. */
@@ -146,7 +216,7 @@ export class SummaryCache {
     this.missCount += 1;
     let summary: TransactionSummary | null = null;
     for (const e of await this.readStream(event.streamId, event.revision)) {
-      summary = applyToSummary(summary, { type: e.type, data: e.data } as PaymentEvent);
+      summary = this.apply(summary, { type: e.type, data: e.data } as PaymentEvent);
     }
     if (summary !== null) this.put(event.streamId, summary);
     return summary;
