@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
 import type { Logger } from '../application/ports/logger.js';
+import type { EventStore } from '../application/ports/event-store.js';
 import { CatalogCommands } from '../application/catalog/catalog-commands.js';
 import type { ProjectionRunner } from '../projections/runner.js';
 import type { AdminToken } from './admin-token.js';
@@ -108,8 +109,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     await container.get(ProviderFeed).start();
     await container.get(RightsOnPurchase).start();
     container.get(WebhookWorker).start();
-    const { app } = container.get<TesseraApp>(TOKENS.HttpApp);
-    server = createServer(app);
+    const { listener } = container.get<TesseraApp>(TOKENS.HttpApp);
+    server = createServer(listener);
     const port = await listen(server, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
     const issuer = config.publicUrl ?? url;
@@ -128,6 +129,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       );
       container.get(DemoShopSlot).set(shop.config);
       demo = { ...demo, shop };
+      // The shop's client must be known to the provider (through the clients read model) before
+      // anyone is sent to sign in at it.
+      const head = await container.get<EventStore>(TOKENS.EventStore).headPosition();
+      await runner.waitFor(head, { timeoutMs: 10_000 });
     }
     reconcileJob.start(overrides.paymentReconcileIntervalMs);
     const oidc = await startTesseraOidc(

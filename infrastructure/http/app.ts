@@ -1,4 +1,11 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, {
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 import { Registry } from 'prom-client';
 import type { Logger } from '../../application/ports/logger.js';
 import type { Views } from '../../application/ports/views.js';
@@ -122,7 +129,13 @@ export type PageRoutes =
   | { readonly mountPath: string; readonly router: Router };
 
 export interface TesseraApp {
+  /** Every route, behind the shared middleware. */
   readonly app: Express;
+  /**
+   * What the HTTP server runs: the access check's fast path first, straight on Node's request and
+   * response (no Express dispatch for the hottest request), then `app` for everything else.
+   */
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
   readonly metrics: HttpMetrics;
 }
 
@@ -190,20 +203,17 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  // The common access check is answered ahead of everything else, with the same headers, log line
-  // and metric as the chain below would give it; every other request falls through untouched.
-  if (deps.rightsApi) {
-    const api = deps.rightsApi;
-    app.use(
-      accessFastPath({
-        queries: api.rights.queries,
-        verifier: api.verifier,
-        providerOf: api.providerOf,
-        clock: api.clock,
+  // The common access check is answered ahead of everything else (see TesseraApp.listener), with
+  // the same headers, log line and metric as the chain below would give it.
+  const fast = deps.rightsApi
+    ? accessFastPath({
+        queries: deps.rightsApi.rights.queries,
+        verifier: deps.rightsApi.verifier,
+        providerOf: deps.rightsApi.providerOf,
+        clock: deps.rightsApi.clock,
         answer: answerJsonWhole(deps.logger, metrics),
-      }),
-    );
-  }
+      })
+    : null;
   app.use(correlation(deps.logger));
   app.use(observeRequests(metrics));
   app.use(securityHeaders());
@@ -351,5 +361,15 @@ export function createApp(deps: AppDeps): TesseraApp {
 
   app.use(notFound());
   app.use(errorHandler());
-  return { app, metrics };
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (fast === null) return void app(req, res);
+    // The fast path hands on (before writing anything) whatever it does not answer itself; a
+    // failure after it answered can only end the connection.
+    const onward = (err?: unknown) => {
+      if (err !== undefined && res.headersSent) res.destroy();
+      else app(req, res);
+    };
+    fast(req as Request, res as Response, onward);
+  };
+  return { app, listener, metrics };
 }

@@ -105,6 +105,8 @@ export function answerJsonWhole(logger: Logger, metrics: HttpMetrics): AnswerJso
   const length = template.length - 1;
   return (req, res, startedAt, route, body) => {
     const correlationId = correlationIdOf(req);
+    // Served straight from Node's request listener, ahead of Express: no locals yet.
+    res.locals ??= Object.create(null) as Response['locals'];
     setRequestContext(res, { correlationId, logger: withCorrelation(logger, correlationId), startedAt });
     res.locals[ROUTE] = route;
     res.on('finish', finished);
