@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -7,15 +6,7 @@ import { Browser, formAction, hiddenField, type Visit } from '../support/browser
 import { signInWithPhone } from '../support/oidc-flow.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-
-const FILM = {
-  sku: 'film-48h',
-  name: 'Film rental',
-  kind: 'one_time',
-  price: { amount: 4900, currency: 'NOK' },
-  vatRate: 2500,
-  timeSpec: 'P2D',
-};
+import { FILM, filmTransaction } from '../support/film.js';
 
 /** The test cards typed in below: success, two declines, a challenge, and one added on the account page. */
 const CARDS = [
@@ -75,24 +66,7 @@ describe('E2E: no card number or security code is kept anywhere', function () {
   }
 
   async function paymentLink(sub: string): Promise<string> {
-    const created = await acme.call('POST', '/v1/transactions', {
-      orderId: `order-${randomUUID()}`,
-      description: 'Film rental',
-      amount: { amount: 4900, currency: 'NOK' },
-      vatRate: 2500,
-      products: [
-        {
-          sku: 'film-48h',
-          name: 'Film',
-          price: { amount: 4900, currency: 'NOK' },
-          vatRate: 2500,
-          timeSpec: 'P2D',
-        },
-      ],
-      successRedirect: 'https://shop.example/ok',
-      cancelRedirect: 'https://shop.example/cancel',
-      sub,
-    });
+    const created = await acme.call('POST', '/v1/transactions', filmTransaction(sub));
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     return created.body.links.payment as string;
   }

@@ -10,15 +10,8 @@ import {
 } from '../support/oidc-flow.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { type ApiResponse, startTestServer, type TestServer } from '../support/test-server.js';
+import { FILM, filmTransaction } from '../support/film.js';
 
-const FILM = {
-  sku: 'film-48h',
-  name: 'Film rental',
-  kind: 'one_time',
-  price: { amount: 4900, currency: 'NOK' },
-  vatRate: 2500,
-  timeSpec: 'P2D',
-};
 const REDIRECT_URI = 'http://127.0.0.1/cb';
 const KEYS = 20;
 const REQUESTS = 200;
@@ -80,24 +73,7 @@ describe('HTTP: 200 concurrent purchases over 20 idempotency keys', function () 
         server.request('POST', '/v1/transactions', {
           token: backend,
           headers: { 'Idempotency-Key': `create-${run}-${i % KEYS}` },
-          body: {
-            orderId: `${run}-${i % KEYS}`,
-            description: 'Film rental',
-            amount: { amount: 4900, currency: 'NOK' },
-            vatRate: 2500,
-            products: [
-              {
-                sku: 'film-48h',
-                name: 'Film',
-                price: { amount: 4900, currency: 'NOK' },
-                vatRate: 2500,
-                timeSpec: 'P2D',
-              },
-            ],
-            successRedirect: 'https://shop.example/ok',
-            cancelRedirect: 'https://shop.example/cancel',
-            sub,
-          },
+          body: filmTransaction(sub, { orderId: `${run}-${i % KEYS}` }),
         }),
       ),
     );
