@@ -108,11 +108,11 @@ async function applyPaymentEvent(event: RecordedEvent<PaymentEvent>, tx: Project
 
 /**
  * Transactions per provider: by creation time (listing by period), by user, and by the provider's
- * orderId (looking an order up).
+ * orderId (looking an order up); and by status (the reconciler's sweep for stuck attempts).
  */
 export const transactionsProjection = defineProjection<PaymentEvent>({
   name: TRANSACTIONS_PROJECTION,
-  version: 1,
+  version: 2,
   handles: [
     'TransactionCreated',
     'PaymentAttemptStarted',
@@ -131,6 +131,8 @@ export const transactionsProjection = defineProjection<PaymentEvent>({
         { fields: ['providerId', 'createdAt'] },
         { fields: ['providerId', 'sub', 'createdAt'] },
         { fields: ['providerId', 'orderId'] },
+        // The reconciler's sweep for attempts that stopped moving.
+        { fields: ['status'] },
       ],
     },
   },

@@ -2,14 +2,16 @@ import { inject, injectable } from 'inversify';
 import type { Logger } from '../ports/logger.js';
 import { PORTS } from '../tokens.js';
 import { PaymentFlow } from './payment-flow.js';
+import { StuckAttemptSweeper } from './stuck-attempts.js';
 
 /** How often unknown payment outcomes are settled with the providers, by default. */
 export const PAYMENT_RECONCILE_INTERVAL_MS = 15_000;
 
 /**
- * Runs PaymentFlow.reconcileUnknown on a timer. The pass itself is restart-safe (it finds its work
- * in the log), so stopping and starting the job, or running it in several processes, loses and
- * doubles nothing.
+ * Runs, on a timer, the sweep for attempts that stopped moving (marking them unknown) and then
+ * PaymentFlow.reconcileUnknown, which settles unknown outcomes from the providers' records. Both are
+ * restart-safe (their work is in the read model and the log), so stopping and starting the job, or
+ * running it in several processes, loses and doubles nothing.
  */
 @injectable()
 export class PaymentReconcileJob {
@@ -20,6 +22,7 @@ export class PaymentReconcileJob {
   constructor(
     @inject(PaymentFlow) private readonly flow: Pick<PaymentFlow, 'reconcileUnknown'>,
     @inject(PORTS.Logger) logger: Logger,
+    @inject(StuckAttemptSweeper) private readonly sweeper: Pick<StuckAttemptSweeper, 'sweep'>,
   ) {
     this.log = logger.child({ component: 'payment-reconciler' });
   }
@@ -28,8 +31,9 @@ export class PaymentReconcileJob {
   start(intervalMs = PAYMENT_RECONCILE_INTERVAL_MS): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.running = this.flow
-        .reconcileUnknown()
+      this.running = this.sweeper
+        .sweep()
+        .then(() => this.flow.reconcileUnknown())
         .then((report) => {
           if (report.checked > 0) this.log.info({ ...report }, 'payment reconciliation pass');
         })

@@ -15,6 +15,7 @@ import type { RequestHandler, Router } from 'express';
 import { PaymentFlow } from '../../application/payment/payment-flow.js';
 import { PAYMENT_PROVIDERS, type PaymentProviders } from '../../application/payment/payment-methods.js';
 import { PaymentReconcileJob } from '../../application/payment/payment-reconcile-job.js';
+import { StuckAttemptSweeper } from '../../application/payment/stuck-attempts.js';
 import { PAYMENT_FLOW_SETTINGS, type PaymentFlowSettings } from '../../application/payment/payment-steps.js';
 import { TransactionCommands } from '../../application/payment/transaction-commands.js';
 import { TransactionQueries } from '../../application/payment/transaction-queries.js';
@@ -139,6 +140,7 @@ export function bindPayments(w: Wiring): void {
   container.bind<CardTokenizer | null>(CARD_TOKENIZER).toConstantValue(sandbox?.tokenizer ?? null);
   container.bind(PaymentMethodCommands).toSelf();
   container.bind(PaymentMethodQueries).toSelf();
+  container.bind(StuckAttemptSweeper).toSelf();
   container.bind(PaymentReconcileJob).toSelf();
   // Paid products become rights exactly once; the manager keeps its checkpoint with the feed's.
   container.bind(RightsOnPurchase).toDynamicValue(
