@@ -80,6 +80,16 @@ describe('HTTP: a charging agreement from proposal to stop', function () {
     // The first month was charged, and the subscription's right gives access.
     const access = await news.call('GET', `/v1/users/${sub}/access?sku=news-monthly`);
     expect(access.body.allowed, JSON.stringify(access.body)).to.equal(true);
+    // The provider sees the subscription the agreement pays for.
+    const subscriptions = await news.call('GET', `/v1/users/${sub}/subscriptions`);
+    expect(subscriptions.body.subscriptions).to.have.length(1);
+    expect(subscriptions.body.subscriptions[0]).to.deep.include({
+      status: 'active',
+      sku: 'news-monthly',
+      renewal: 'charged',
+      agreementId: id,
+      pastDue: false,
+    });
 
     const account = await browser.get('/account');
     expect(account.status).to.equal(200);

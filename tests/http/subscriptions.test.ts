@@ -69,6 +69,10 @@ describe('HTTP: subscriptions', function () {
       periodStart: '2026-01-31T12:00:00.000Z',
       periodEnd: '2026-02-14T12:00:00.000Z',
       inTrial: true,
+      // Started by the provider, not by a charging agreement: renewed at each period end.
+      renewal: 'automatic',
+      agreementId: null,
+      pastDue: false,
     });
     const id = started.body.subscriptionId as string;
     let issued = await rights(sub);

@@ -62,6 +62,14 @@ export const SubscriptionResource = z
     trialEnd: Instant.nullable().describe('End of the free trial; null for a plan without one.'),
     inTrial: z.boolean(),
     cancelAtPeriodEnd: z.boolean(),
+    renewal: z
+      .enum(['automatic', 'charged'])
+      .describe(
+        '`automatic`: renewed at each period end. `charged`: started by a charging agreement ' +
+          '(`agreementId`) and renewed only once the period is paid.',
+      ),
+    agreementId: z.uuid().nullable().describe('The charging agreement that pays for it, if any.'),
+    pastDue: z.boolean().describe('A charged renewal failed and is being retried.'),
     startedAt: Instant,
     endedAt: Instant.nullable(),
     updatedAt: Instant,
