@@ -6,12 +6,11 @@
 import type { PaymentMethodView } from '../../../application/payment-method/payment-method-queries.js';
 import type { Agreement } from '../../../domain/agreement/state.js';
 import { vatIncludedIn } from '../../../domain/shared/money.js';
-import { CSRF_FIELD } from '../pages/csrf.js';
 import type { Locale } from '../pages/i18n.js';
 import { escapeHtml as e, type Page } from '../pages/render.js';
 import { agreementStrings, durationWords } from './agreement-i18n.js';
 import { payStrings } from './pay-i18n.js';
-import { formatAmount, methodLabel } from './pay-views.js';
+import { formatAmount, postForm, savedMethodItem } from './pay-views.js';
 
 export interface AgreementPageModel {
   readonly locale: Locale;
@@ -25,27 +24,13 @@ export interface AgreementPageModel {
   readonly error?: string;
 }
 
-const csrfInput = (token: string) => `<input type="hidden" name="${CSRF_FIELD}" value="${e(token)}">`;
-const postForm = (action: string, csrf: string, inner: string) =>
-  `<form method="post" action="${e(action)}">${csrfInput(csrf)}${inner}</form>`;
-
 export function agreementPage(m: AgreementPageModel): Page {
   const t = agreementStrings(m.locale);
   const p = payStrings(m.locale);
   const { terms } = m.agreement;
   const base = `/pay/agreements/${m.agreement.agreementId}`;
   const cards = m.cards
-    .map(
-      (card) =>
-        `<li><span>${e(methodLabel(card, p))}${card.isDefault ? ` (${e(p.isDefault)})` : ''}</span>` +
-        postForm(
-          `${base}/confirm`,
-          m.csrf,
-          `<input type="hidden" name="methodId" value="${e(card.methodId)}">` +
-            `<button type="submit">${e(t.confirmWith(methodLabel(card, p)))}</button>`,
-        ) +
-        `</li>`,
-    )
+    .map((card) => savedMethodItem(card, p, `${base}/confirm`, m.csrf, t.confirmWith))
     .join('');
   const summary =
     `<h1>${e(t.intro(terms.name))}</h1>` +

@@ -41,8 +41,30 @@ export function methodLabel(m: PaymentMethodView, t: PayStrings): string {
 
 const csrfInput = (token: string) => `<input type="hidden" name="${CSRF_FIELD}" value="${e(token)}">`;
 
-const postForm = (action: string, csrf: string, inner: string, extra = '') =>
+/** A form posting to `action` with the page's CSRF token. */
+export const postForm = (action: string, csrf: string, inner: string, extra = '') =>
   `<form method="post" action="${e(action)}"${extra}>${csrfInput(csrf)}${inner}</form>`;
+
+/** A saved method as a list item with one button posting its id to `action`. */
+export function savedMethodItem(
+  method: PaymentMethodView,
+  t: PayStrings,
+  action: string,
+  csrf: string,
+  button: (label: string) => string,
+): string {
+  const label = methodLabel(method, t);
+  return (
+    `<li><span>${e(label)}${method.isDefault ? ` (${e(t.isDefault)})` : ''}</span>` +
+    postForm(
+      action,
+      csrf,
+      `<input type="hidden" name="methodId" value="${e(method.methodId)}">` +
+        `<button type="submit">${e(button(label))}</button>`,
+    ) +
+    `</li>`
+  );
+}
 
 function summary(tx: TransactionDoc, locale: Locale, t: PayStrings): string {
   const lines = tx.products
@@ -61,17 +83,7 @@ export function payPage(m: PayPageModel): Page {
   const t = payStrings(m.locale);
   const base = `/pay/${m.transaction.transactionId}`;
   const saved = m.methods
-    .map(
-      (method) =>
-        `<li><span>${e(methodLabel(method, t))}${method.isDefault ? ` (${e(t.isDefault)})` : ''}</span>` +
-        postForm(
-          `${base}/method`,
-          m.csrf,
-          `<input type="hidden" name="methodId" value="${e(method.methodId)}">` +
-            `<button type="submit">${e(t.payWith(methodLabel(method, t)))}</button>`,
-        ) +
-        `</li>`,
-    )
+    .map((method) => savedMethodItem(method, t, `${base}/method`, m.csrf, t.payWith))
     .join('');
   const sections = [
     saved === ''
