@@ -20,7 +20,7 @@ export function idempotencyKey(req: Request): string | undefined {
 }
 
 export interface WriteResponderOptions {
-  readonly views: Views;
+  readonly views: Pick<Views, 'waitFor'>;
   /** How long a write waits for its projections before answering 202 instead of the resource. */
   readonly timeoutMs: number;
   readonly projections: readonly string[];

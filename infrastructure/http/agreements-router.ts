@@ -18,7 +18,7 @@ import type { TokenVerifier } from '../../application/ports/token-verifier.js';
 import type { Views } from '../../application/ports/views.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { AGREEMENTS_PROJECTION, type AgreementDoc } from '../../projections/agreements.js';
-import { idempotencyKey } from './admin-writes.js';
+import { idempotencyKey, writeResponder } from './admin-writes.js';
 import {
   AgreementListQuery,
   AgreementParams,
@@ -30,7 +30,7 @@ import {
 import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
 import { requestContext } from './context.js';
 import { HttpProblem } from './problem.js';
-import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import type { AwaitMinPosition } from './read-after-write.js';
 import { parseInput } from './validation.js';
 
 export interface AgreementsRouterDeps {
@@ -65,13 +65,12 @@ export function createAgreementsRouter(deps: AgreementsRouterDeps): Router {
   const router = Router();
   const auth = callerAuth(deps.verifier, deps.providerOf, WRITE);
 
-  async function visible(res: Response, position: number | null): Promise<boolean> {
-    setPosition(res, position);
-    return (
-      position === null ||
-      deps.views.waitFor(position, { timeoutMs: deps.writeVisibleTimeoutMs, projections: PROJECTIONS })
-    );
-  }
+  /** Answers a write with the agreement as readers will see it, or 202 while they catch up. */
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
 
   /** The agreement as this caller may see it: the provider's, and a user token's own. */
   async function readable(who: Caller, agreementId: string): Promise<AgreementDoc> {
@@ -107,17 +106,17 @@ export function createAgreementsRouter(deps: AgreementsRouterDeps): Router {
       key === undefined ? {} : { idempotencyKey: key },
     );
     const id = result.agreementId;
-    res.setHeader('Location', `/v1/agreements/${id}`);
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
-    if (!(await visible(res, result.position))) {
-      res.status(202).json({
+    await respond(res, {
+      status: 201,
+      result: { id, position: result.position, deduplicated: result.deduplicated },
+      location: `/v1/agreements/${id}`,
+      load: async () => toAgreementResource(await deps.queries.get(who.providerId, id), deps.issuer()),
+      accepted: () => ({
         agreementId: id,
         position: result.position,
         links: { confirmation: confirmationLink(deps.issuer(), id) },
-      });
-      return;
-    }
-    res.status(201).json(toAgreementResource(await deps.queries.get(who.providerId, id), deps.issuer()));
+      }),
+    });
   });
 
   router.get('/agreements', ...auth, async (req, res) => {
@@ -161,13 +160,13 @@ export function createAgreementsRouter(deps: AgreementsRouterDeps): Router {
       who.sub !== null
         ? await deps.commands.stopByUser(who.sub, doc.id, ctx)
         : await deps.commands.stop(who.providerId, doc.id, who.clientId, ctx, body.reason);
-    if (!(await visible(res, result.position))) {
-      res
-        .status(202)
-        .json({ agreementId: doc.id, status: result.agreement.status, position: result.position });
-      return;
-    }
-    res.status(200).json(toAgreementResource(await deps.queries.get(who.providerId, doc.id), deps.issuer()));
+    await respond(res, {
+      status: 200,
+      result: { id: doc.id, position: result.position, deduplicated: result.deduplicated },
+      location: `/v1/agreements/${doc.id}`,
+      load: async () => toAgreementResource(await deps.queries.get(who.providerId, doc.id), deps.issuer()),
+      accepted: () => ({ agreementId: doc.id, status: result.agreement.status, position: result.position }),
+    });
   });
 
   return router;

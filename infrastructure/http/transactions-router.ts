@@ -20,11 +20,11 @@ import type { TokenVerifier } from '../../application/ports/token-verifier.js';
 import type { Views } from '../../application/ports/views.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { TRANSACTIONS_PROJECTION } from '../../projections/transactions.js';
-import { idempotencyKey } from './admin-writes.js';
+import { idempotencyKey, writeResponder } from './admin-writes.js';
 import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
 import { requestContext } from './context.js';
 import { HttpProblem } from './problem.js';
-import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import type { AwaitMinPosition } from './read-after-write.js';
 import {
   CreateTransactionBody,
   paymentLink,
@@ -87,13 +87,12 @@ export function createTransactionsRouter(deps: TransactionsRouterDeps): Router {
   const router = Router();
   const auth = callerAuth(deps.verifier, deps.providerOf, WRITE);
 
-  async function visible(res: Response, position: number | null): Promise<boolean> {
-    setPosition(res, position);
-    return (
-      position === null ||
-      deps.views.waitFor(position, { timeoutMs: deps.writeVisibleTimeoutMs, projections: PROJECTIONS })
-    );
-  }
+  /** Answers a write with the transaction as readers will see it, or 202 while they catch up. */
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
 
   /** The transaction as this caller may see it. */
   async function readable(who: Caller, transactionId: string) {
@@ -115,17 +114,17 @@ export function createTransactionsRouter(deps: TransactionsRouterDeps): Router {
       key === undefined ? {} : { idempotencyKey: key },
     );
     const id = result.transactionId;
-    res.setHeader('Location', `/v1/transactions/${id}`);
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
-    if (!(await visible(res, result.position))) {
-      res.status(202).json({
+    await respond(res, {
+      status: 201,
+      result: { id, position: result.position, deduplicated: result.deduplicated },
+      location: `/v1/transactions/${id}`,
+      load: async () => toTransactionResource(await deps.queries.get(who.providerId, id), deps.issuer()),
+      accepted: () => ({
         transactionId: id,
         position: result.position,
         links: { payment: paymentLink(deps.issuer(), id) },
-      });
-      return;
-    }
-    res.status(201).json(toTransactionResource(await deps.queries.get(who.providerId, id), deps.issuer()));
+      }),
+    });
   });
 
   router.get('/transactions', ...auth, async (req, res) => {
@@ -190,18 +189,21 @@ export function createTransactionsRouter(deps: TransactionsRouterDeps): Router {
         { headers: { 'Retry-After': '5' } },
       );
     }
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
     const refund = result.transaction.refunds.find((r) => r.refundId === result.refundId);
-    if (!(await visible(res, result.position))) {
-      res.status(202).json({ transactionId, refundId: result.refundId, position: result.position });
-      return;
-    }
-    const doc = await deps.queries.get(who.providerId, transactionId);
-    res.status(201).json({
-      refundId: result.refundId,
-      amount: refund?.amount ?? body.amount,
-      reason: refund?.reason ?? body.reason,
-      transaction: toTransactionResource(doc, deps.issuer()),
+    await respond(res, {
+      status: 201,
+      result: { id: result.refundId, position: result.position, deduplicated: result.deduplicated },
+      location: `/v1/transactions/${transactionId}`,
+      load: async () => ({
+        refundId: result.refundId,
+        amount: refund?.amount ?? body.amount,
+        reason: refund?.reason ?? body.reason,
+        transaction: toTransactionResource(
+          await deps.queries.get(who.providerId, transactionId),
+          deps.issuer(),
+        ),
+      }),
+      accepted: () => ({ transactionId, refundId: result.refundId, position: result.position }),
     });
   });
 
