@@ -5,9 +5,15 @@
  *
  * Projections call `write()` with large batches during a rebuild, so the write path does no schema
  * lookups: each collection's prepared statements are built once (on open or ensureCollection) and
- * the whole batch plus the checkpoint compare-and-set run in one transaction. The database runs in
- * WAL mode with synchronous=FULL, because a checkpoint must survive a crash together with the
- * changes it covers, just as the events it points at do.
+ * the whole batch plus the checkpoint compare-and-set run in one transaction.
+ *
+ * Durability follows what a write is. A projection batch carries its checkpoint and commits in WAL
+ * mode with synchronous=NORMAL: it survives a process crash, and a power loss can only lose the last
+ * batches together with their checkpoints, which the projection then applies again from the event
+ * store (whose commits are fsynced, so a read model never runs ahead of the events). Nine
+ * projections follow every append, so an fsync per batch would cost more than the batches do. A
+ * write without a checkpoint is state of record that no log can rebuild (signing keys, for one):
+ * it commits with synchronous=FULL, which also syncs every batch before it.
  */
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -102,7 +108,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   /** Opens (creating if needed) the database file; its directory is created too. */
   static open(options: { file: string }): SqliteReadModelStore {
     // Rebuilds touch indexes all over the file; a larger page cache keeps them off the disk.
-    return openSqlite(options.file, (db) => new SqliteReadModelStore(db), { cacheSizeKiB: 65536 });
+    return openSqlite(options.file, (db) => new SqliteReadModelStore(db), {
+      cacheSizeKiB: 65536,
+      synchronous: 'NORMAL',
+    });
   }
 
   async ensureCollection(name: string, spec: CollectionSpec = {}): Promise<void> {
@@ -186,7 +195,16 @@ export class SqliteReadModelStore implements ReadModelStore {
   async write(changes: readonly Change[], checkpoint?: CheckpointUpdate): Promise<void> {
     if (checkpoint !== undefined) validateCheckpoint(checkpoint);
     try {
-      this.applyTx(changes, checkpoint);
+      if (checkpoint !== undefined) {
+        this.applyTx(changes, checkpoint);
+        return;
+      }
+      this.db.pragma('synchronous = FULL');
+      try {
+        this.applyTx(changes, checkpoint);
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
     } catch (error) {
       throw this.translate(error);
     }

@@ -114,7 +114,7 @@ describe('SqliteReadModelStore', () => {
     }
   });
 
-  it('runs in WAL mode with synchronous=FULL', async () => {
+  it('runs in WAL mode; projection batches commit with synchronous=NORMAL, state of record with FULL', async () => {
     const store = SqliteReadModelStore.open({ file });
     await store.close();
     const db = new Database(file, { readonly: true });
@@ -123,11 +123,36 @@ describe('SqliteReadModelStore', () => {
     } finally {
       db.close();
     }
-    const internal = SqliteReadModelStore.open({ file }) as unknown as { db: Database.Database };
+    const opened = SqliteReadModelStore.open({ file });
+    const internal = (opened as unknown as { db: Database.Database }).db;
     try {
-      expect(internal.db.pragma('synchronous', { simple: true })).to.equal(2);
+      expect(internal.pragma('synchronous', { simple: true })).to.equal(1);
+      await opened.ensureCollection('c');
+      // The level in force while each write's statements run.
+      const levels: number[] = [];
+      const upsert = (opened as unknown as { lookup(n: string): { upsert: Database.Statement } }).lookup(
+        'c',
+      ).upsert;
+      const run = upsert.run.bind(upsert);
+      upsert.run = (...args: unknown[]) => {
+        levels.push(internal.pragma('synchronous', { simple: true }) as number);
+        return run(...args);
+      };
+      await opened.write([{ collection: 'c', op: 'upsert', doc: { id: 'a' } }], {
+        name: 'p',
+        expectedPosition: null,
+        position: 1,
+      });
+      await opened.write([{ collection: 'c', op: 'upsert', doc: { id: 'b' } }]);
+      await opened.write([{ collection: 'c', op: 'upsert', doc: { id: 'c' } }], {
+        name: 'p',
+        expectedPosition: 1,
+        position: 2,
+      });
+      expect(levels).to.deep.equal([1, 2, 1]);
+      expect(await opened.collection('c').count()).to.equal(3);
     } finally {
-      await (internal as unknown as SqliteReadModelStore).close();
+      await opened.close();
     }
   });
 
