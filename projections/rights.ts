@@ -18,6 +18,11 @@ export type RightDoc = {
   readonly validFrom: string;
   /** Exclusive end; null for a perpetual right. */
   readonly validUntil: string | null;
+  /**
+   * validUntil, or PERPETUAL_END for a perpetual right: the range key of the access check's
+   * lookup, which reads only the rights that have not ended rather than a user's whole history.
+   */
+  readonly endsAt: string;
   readonly status: RightStatus;
   readonly used: boolean;
   readonly usedAt: string | null;
@@ -29,6 +34,11 @@ export type RightDoc = {
 };
 
 export const RIGHTS_PROJECTION = 'rights';
+
+/** The endsAt of a perpetual right: after every instant an ISO 8601 UTC text can name. */
+export const PERPETUAL_END = '9999-12-31T23:59:59.999Z';
+
+const endsAt = (validUntil: string | null): string => validUntil ?? PERPETUAL_END;
 
 type DataOf<T extends RightEvent['type']> = Extract<RightEvent, { type: T }>['data'];
 
@@ -46,6 +56,7 @@ async function applyRightEvent(event: RecordedEvent<RightEvent>, tx: ProjectionT
       grantor: d.grantor,
       validFrom: d.validFrom,
       validUntil: d.validUntil,
+      endsAt: endsAt(d.validUntil),
       status: d.initialState,
       used: false,
       usedAt: null,
@@ -61,13 +72,11 @@ async function applyRightEvent(event: RecordedEvent<RightEvent>, tx: ProjectionT
   if (!doc) return;
   const touched = { updatedAt: at, revision: event.revision };
   switch (event.type) {
-    case 'RightExtended':
-      tx.upsert('rights', {
-        ...doc,
-        validUntil: (event.data as DataOf<'RightExtended'>).validUntil,
-        ...touched,
-      });
+    case 'RightExtended': {
+      const validUntil = (event.data as DataOf<'RightExtended'>).validUntil;
+      tx.upsert('rights', { ...doc, validUntil, endsAt: endsAt(validUntil), ...touched });
       return;
+    }
     case 'RightSuspended':
       tx.upsert('rights', { ...doc, status: 'suspended', ...touched });
       return;
@@ -91,11 +100,12 @@ async function applyRightEvent(event: RecordedEvent<RightEvent>, tx: ProjectionT
 
 /**
  * Rights per user: all of a user's rights (the user's own view, across providers), a provider's
- * rights for a user, and the rights for one SKU (the access check's lookup).
+ * rights for a user, the rights for one SKU, and those of them that have not ended by an instant
+ * (the access check's lookup).
  */
 export const rightsProjection = defineProjection<RightEvent>({
   name: RIGHTS_PROJECTION,
-  version: 1,
+  version: 2,
   handles: [
     'RightGranted',
     'RightExtended',
@@ -106,7 +116,11 @@ export const rightsProjection = defineProjection<RightEvent>({
   ],
   collections: {
     rights: {
-      indexes: [{ fields: ['sub', 'providerId'] }, { fields: ['providerId', 'sub', 'sku'] }],
+      indexes: [
+        { fields: ['sub', 'providerId'] },
+        { fields: ['providerId', 'sub', 'sku'] },
+        { fields: ['providerId', 'sub', 'sku', 'endsAt'] },
+      ],
     },
   },
   apply: applyRightEvent,

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { decideAccess } from '../../../application/right/right-queries.js';
-import type { RightDoc } from '../../../projections/rights.js';
+import { PERPETUAL_END, type RightDoc } from '../../../projections/rights.js';
 
 const AT = new Date('2026-06-01T10:00:00.000Z');
 
 function right(id: string, fields: Partial<RightDoc>): RightDoc {
+  const validUntil = fields.validUntil === undefined ? '2026-07-01T00:00:00.000Z' : fields.validUntil;
   return {
     id,
     providerId: 'p',
@@ -13,7 +14,8 @@ function right(id: string, fields: Partial<RightDoc>): RightDoc {
     sub: 's',
     grantor: { kind: 'provider', id: 'c' },
     validFrom: '2026-05-01T00:00:00.000Z',
-    validUntil: '2026-07-01T00:00:00.000Z',
+    validUntil,
+    endsAt: validUntil ?? PERPETUAL_END,
     status: 'active',
     used: false,
     usedAt: null,

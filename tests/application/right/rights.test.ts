@@ -11,7 +11,7 @@ import { CatalogCommands } from '../../../application/catalog/catalog-commands.j
 import { CatalogQueries } from '../../../application/catalog/catalog-queries.js';
 import { type CommandContext, CommandHandler } from '../../../application/kernel/command-handler.js';
 import { RightCommands } from '../../../application/right/right-commands.js';
-import { RightQueries } from '../../../application/right/right-queries.js';
+import { decideAccess, RightQueries } from '../../../application/right/right-queries.js';
 import type { GrantRightInput } from '../../../application/right/right-issuer.js';
 import { ManualClock } from '../../../infrastructure/clock.js';
 import { SqliteEventStore } from '../../../infrastructure/eventstore/sqlite-event-store.js';
@@ -334,6 +334,54 @@ describe('Right commands and queries (SQLite)', function () {
         reason: 'active',
       });
       expect(short.rightId).to.not.equal(forever.rightId);
+    });
+
+    it('answers from the rights not yet ended exactly as from the whole history', async () => {
+      // A long history: many ended rentals, some terminated or suspended, extensions, one perpetual.
+      let seed = 7;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const day = 86_400_000;
+      const base = Date.parse('2025-06-01T00:00:00Z');
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const from = base + Math.floor(random() * 300) * day;
+        const until =
+          random() < 0.05 ? null : new Date(from + (1 + Math.floor(random() * 40)) * day).toISOString();
+        const { rightId } = await rights.grant(
+          grantA({ validFrom: new Date(from).toISOString(), validUntil: until }),
+          ctx,
+        );
+        ids.push(rightId);
+      }
+      clock.set('2025-06-01T00:00:00Z');
+      for (const rightId of ids) {
+        const roll = random();
+        const change =
+          roll < 0.15
+            ? rights.terminate(providerA, rightId, undefined, ctx)
+            : roll < 0.3
+              ? rights.suspend(providerA, rightId, undefined, ctx)
+              : roll < 0.4
+                ? rights.extend(providerA, rightId, { by: 'P10D' }, ctx)
+                : null;
+        // A perpetual right cannot be extended: the refusal leaves it as it was.
+        if (change !== null) await change.catch((err: unknown) => expect(err).to.be.instanceOf(DomainError));
+      }
+      await caughtUp();
+      const all = (await queries.listForUser(sub, { providerId: providerA, sku: 'rental-48h' }))
+        .map(({ state: _state, stateAt: _at, ...doc }) => doc)
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+      const reasons = new Set<string>();
+      for (let t = base - 5 * day; t < base + 400 * day; t += 3 * day + 3_600_000) {
+        const at = new Date(t);
+        const expected = decideAccess(all, at);
+        reasons.add(expected.reason);
+        expect(await queries.access(sub, providerA, 'rental-48h', at), at.toISOString()).to.deep.equal(
+          expected,
+        );
+        expect(queries.accessNow(sub, providerA, 'rental-48h', at), at.toISOString()).to.deep.equal(expected);
+      }
+      expect([...reasons].sort()).to.include.members(['active', 'expired', 'not_yet_valid']);
     });
 
     it('answers many SKUs in one call, in the order asked', async () => {
