@@ -72,6 +72,8 @@ export class ProcessManager {
   private running = false;
   private lastError: string | null = null;
   private readonly waiters = new Set<Waiter>();
+  /** Waiting for a position to be handled, stored or not (see waitForHandled). */
+  private readonly handledWaiters = new Set<Waiter>();
   private readonly logger: Logger;
   private readonly interval: number;
 
@@ -121,6 +123,24 @@ export class ProcessManager {
       this.logger.warn({ err: messageOf(err), position: this.handled }, 'checkpoint not stored at stop');
     }
     for (const waiter of [...this.waiters]) this.finish(waiter, false);
+    for (const waiter of [...this.handledWaiters]) this.finishHandled(waiter, false);
+  }
+
+  /**
+   * Resolves true once everything up to `position` is handled (its effects are written), false after
+   * `timeoutMs`. Unlike waitFor it does not hurry the checkpoint: for a caller that needs the
+   * effects, not the promise that they will not be repeated.
+   */
+  waitForHandled(position: number, timeoutMs = 5000): Promise<boolean> {
+    if (this.handled >= position) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        timer: setTimeout(() => this.finishHandled(waiter, false), timeoutMs),
+      };
+      this.handledWaiters.add(waiter);
+    });
   }
 
   /** Resolves true once everything up to `position` is checkpointed, false after `timeoutMs`. */
@@ -178,6 +198,8 @@ export class ProcessManager {
   private async advance(position: number): Promise<void> {
     if (position <= this.handled) return;
     this.handled = position;
+    for (const waiter of [...this.handledWaiters])
+      if (position >= waiter.position) this.finishHandled(waiter, true);
     if (
       this.interval <= 0 ||
       Date.now() - this.lastSaveAt >= this.interval ||
@@ -255,6 +277,12 @@ export class ProcessManager {
       if (this.running) void this.subscribe();
     }, this.options.retryDelayMs ?? 5000);
     this.retryTimer.unref();
+  }
+
+  private finishHandled(waiter: Waiter, reached: boolean): void {
+    clearTimeout(waiter.timer);
+    this.handledWaiters.delete(waiter);
+    waiter.resolve(reached);
   }
 
   private finish(waiter: Waiter, reached: boolean): void {

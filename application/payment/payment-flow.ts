@@ -200,7 +200,7 @@ export class PaymentFlow {
           { providerReference: settled.processorRef },
           ctx,
         );
-        return outcome(written.transaction, a.attemptId);
+        return outcome(written.transaction, a.attemptId, { position: written.position });
       }
       case 'failed':
         return this.steps.fail(t, a.attemptId, settled.code, settled.message, ctx);

@@ -45,19 +45,26 @@ export interface PayOutcome {
   readonly code?: string;
   readonly message?: string;
   readonly transaction: Transaction;
+  /** Log position of the write that recorded this outcome; absent when this call recorded nothing. */
+  readonly position?: number;
 }
 
 export function notFound(): DomainError {
   return new DomainError('not_found', 'transaction_not_found', 'No such transaction.');
 }
 
-export function outcome(t: Transaction, attemptId: string, extra: { actionUrl?: string } = {}): PayOutcome {
+export function outcome(
+  t: Transaction,
+  attemptId: string,
+  extra: { actionUrl?: string; position?: number | null } = {},
+): PayOutcome {
   const a = findAttempt(t, attemptId);
   const status = a?.status ?? 'processing';
   return {
     transactionId: t.transactionId,
     attemptId,
     status,
+    ...(extra.position == null ? {} : { position: extra.position }),
     ...(status === 'requires_action' && extra.actionUrl ? { actionUrl: extra.actionUrl } : {}),
     ...(status === 'failed' && a?.code ? { code: a.code, message: a.message ?? '' } : {}),
     transaction: t,
@@ -153,7 +160,7 @@ export class PaymentSteps {
       { providerReference: processorRef },
       ctx,
     );
-    return outcome(written.transaction, attemptId);
+    return outcome(written.transaction, attemptId, { position: written.position });
   }
 
   async fail(

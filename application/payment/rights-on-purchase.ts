@@ -33,6 +33,7 @@ import type { CheckpointStore } from '../ports/provider-feed-store.js';
 import type { Views } from '../ports/views.js';
 import type { RightIssuer } from '../right/right-issuer.js';
 import { CATALOG_PROJECTION } from '../../projections/catalog.js';
+import { RIGHTS_PROJECTION } from '../../projections/rights.js';
 
 export const RIGHTS_ON_PURCHASE_CHECKPOINT = 'rights-on-purchase';
 
@@ -137,6 +138,8 @@ export function purchaseValidUntil(validFrom: string, timeSpec: string): string 
 
 export class RightsOnPurchase {
   readonly manager: ProcessManager;
+  /** Log position of the last grant this instance wrote (0 before the first). */
+  private lastGrantPosition = 0;
   private readonly keep: KeepRightsOnRefund;
   private readonly logger: Logger;
 
@@ -171,6 +174,23 @@ export class RightsOnPurchase {
   /** Resolves true once every event up to `position` has been handled and checkpointed. */
   waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
     return this.manager.waitFor(position, timeoutMs);
+  }
+
+  /**
+   * Resolves true once the rights a capture at `position` grants can be read through `views` (the
+   * rights projection has applied the grants), false after `timeoutMs`. A payment's answer waits for
+   * this, so a shop that is told "captured" finds the right at its very next access check.
+   */
+  async rightsReadable(position: number, views: Pick<Views, 'waitFor'>, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.manager.waitForHandled(position, timeoutMs))) return false;
+    // Every grant handled so far is at or before this position; the capture's own are among them.
+    const granted = this.lastGrantPosition;
+    if (granted === 0) return true;
+    return views.waitFor(granted, {
+      projections: [RIGHTS_PROJECTION],
+      timeoutMs: Math.max(0, deadline - Date.now()),
+    });
   }
 
   /**
@@ -214,7 +234,7 @@ export class RightsOnPurchase {
     for (const line of lines) {
       const rightId = purchaseRightId(transaction.transactionId, line.lineIndex);
       try {
-        await this.options.rights.grant(
+        const granted = await this.options.rights.grant(
           {
             rightId,
             sub: transaction.sub,
@@ -227,6 +247,9 @@ export class RightsOnPurchase {
           },
           ctx,
         );
+        if (granted.position !== null) {
+          this.lastGrantPosition = Math.max(this.lastGrantPosition, granted.position);
+        }
       } catch (err) {
         // A refusal (e.g. a SKU missing from the catalog) would be refused again on every retry, and
         // retrying would hold up every later purchase: record it loudly and go on. Anything else

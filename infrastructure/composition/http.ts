@@ -23,6 +23,7 @@ import { AccountDeletion } from '../../application/user/account-deletion.js';
 import { UserCommands } from '../../application/user/user-commands.js';
 import { UserQueries } from '../../application/user/user-queries.js';
 import { PaymentFlow } from '../../application/payment/payment-flow.js';
+import { RightsOnPurchase } from '../../application/payment/rights-on-purchase.js';
 import { TransactionCommands } from '../../application/payment/transaction-commands.js';
 import { TransactionQueries } from '../../application/payment/transaction-queries.js';
 import { PaymentMethodCommands } from '../../application/payment-method/payment-method-commands.js';
@@ -207,6 +208,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         issuer: () => oidcSlot.provider().issuer,
         verifier: tokenVerifier,
         providerOf,
+        rightsReadable: (position) => ctx.get(RightsOnPurchase).rightsReadable(position, runner),
       },
       paymentMethodsApi: {
         commands: ctx.get(PaymentMethodCommands),

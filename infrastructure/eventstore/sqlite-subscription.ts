@@ -25,18 +25,14 @@ export interface LogSource {
 export const DEFAULT_BATCH_SIZE = 500;
 
 /**
- * Least time between two reports of progress past events that did not match the filter. A report
- * is usually stored durably by the subscriber (an fsync), and under load every commit would
- * otherwise cause one per subscriber; a report held back is made when the interval has passed,
- * even if nothing else is appended. The report that follows delivered events is made at once and
- * does not start the interval (the subscriber has just stored that position anyway).
- */
-export const CHECKPOINT_INTERVAL_MS = 200;
-
-/**
  * Replays the log from a position, then follows it. Local appends wake the subscription right after
  * their commit; a slow poll picks up appends made by other processes on the same file. Handler calls
  * are strictly serial: the next batch is read only after the previous `handle` settled.
+ *
+ * Progress past events the filter leaves out is reported as soon as the subscription has caught up
+ * with a commit, not held back: whoever waits for a position (a purchase waiting for the catalog
+ * read model, a read-after-write) gets it without delay. Subscribers that store progress durably
+ * limit those writes themselves (LiveRun, ProcessManager), so a report is an in-memory step.
  */
 export class CatchUpSubscription implements Subscription {
   readonly done: Promise<void>;
@@ -71,7 +67,6 @@ export class CatchUpSubscription implements Subscription {
     const { filter, handle, onCheckpoint } = this.options;
     let position = this.options.after;
     let reported = -1;
-    let reportedAt = Number.NEGATIVE_INFINITY;
     while (!this.stopped) {
       const seen = this.source.commitCount();
       const { events, scannedTo, caughtUp } = this.source.readBatch(position, batchSize, filter);
@@ -82,20 +77,12 @@ export class CatchUpSubscription implements Subscription {
       }
       if (!caughtUp) continue;
       position = Math.max(position, scannedTo);
-      let waitMs = this.pollMs;
       if (onCheckpoint && position > reported) {
-        const now = performance.now();
-        const due = events.length > 0 ? 0 : reportedAt + CHECKPOINT_INTERVAL_MS - now;
-        if (due <= 0) {
-          await onCheckpoint(position);
-          reported = position;
-          if (events.length === 0) reportedAt = now;
-          if (this.stopped) break;
-        } else {
-          waitMs = Math.min(waitMs, Math.ceil(due));
-        }
+        await onCheckpoint(position);
+        reported = position;
+        if (this.stopped) break;
       }
-      const wait = this.source.waitForCommit(seen, waitMs);
+      const wait = this.source.waitForCommit(seen, this.pollMs);
       this.cancelWait = wait.cancel;
       await wait.promise;
       this.cancelWait = null;

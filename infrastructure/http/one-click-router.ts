@@ -15,6 +15,9 @@
  * treats it. Problems (problem+json) mean nothing was charged: no such transaction or method, no
  * default method, a transaction already paid or in progress.
  *
+ * A captured answer comes once the rights the purchase grants are readable (bounded; see
+ * `rightsReadable`), and names them, so a shop can let the user in at once.
+ *
  * Idempotency: the Idempotency-Key names the attempt (derived from the user and the key). A repeat
  * answers that attempt as it stands now and never starts another; concurrent repeats join the same
  * attempt, and the provider, called with that attempt's keys, moves money once. The same key with
@@ -37,7 +40,7 @@ import { TRANSACTIONS_PROJECTION } from '../../projections/transactions.js';
 import { idempotencyKey } from './admin-writes.js';
 import { caller, callerAuth, type ProviderOfClient } from './caller.js';
 import { requestContext } from './context.js';
-import { OneClickBody, toPaymentOutcomeResource } from './payment-methods-resources.js';
+import { OneClickBody, purchasedRights, toPaymentOutcomeResource } from './payment-methods-resources.js';
 import { HttpProblem } from './problem.js';
 import type { AwaitMinPosition } from './read-after-write.js';
 import { TransactionParams } from './transactions-resources.js';
@@ -52,6 +55,11 @@ export interface OneClickRouterDeps {
   readonly verifier: TokenVerifier;
   readonly providerOf: ProviderOfClient;
   readonly awaitMinPosition: AwaitMinPosition;
+  /**
+   * Resolves once the rights granted for a capture at this log position are readable (false after
+   * its own bound); a captured answer waits for it, so the shop's next access check allows.
+   */
+  readonly rightsReadable?: (position: number) => Promise<boolean>;
 }
 
 export const ONE_CLICK_SCOPES = ['payment.transactions.write'] as const;
@@ -161,6 +169,9 @@ export function createOneClickRouter(deps: OneClickRouterDeps): Router {
       if (attemptId !== undefined && err instanceof DomainError && err.code === 'attempt_exists')
         throw new IdempotencyKeyReusedError();
       throw err;
+    }
+    if (deps.rightsReadable && outcome.position !== undefined && purchasedRights(outcome).length > 0) {
+      await deps.rightsReadable(outcome.position);
     }
     res.status(200).json(toPaymentOutcomeResource(outcome, method.methodId, deps.issuer()));
   });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { PaymentMethodView } from '../../application/payment-method/payment-method-queries.js';
 import type { PayOutcome } from '../../application/payment/payment-flow.js';
+import { purchaseRightId, rightLines } from '../../application/payment/rights-on-purchase.js';
 import { paymentLink } from './transactions-resources.js';
 
 const MethodId = z.uuid('must be a payment method id (UUID)');
@@ -59,6 +60,15 @@ export function toPaymentMethodResource(view: PaymentMethodView) {
 export type PaymentMethodResource = ReturnType<typeof toPaymentMethodResource>;
 
 /** What a one-click payment answers: the attempt's outcome, never an error for a decline. */
+/** With a captured outcome: the rights the purchase grants, one per product line with a SKU and a timeSpec. */
+export function purchasedRights(outcome: PayOutcome): Array<{ rightId: string; sku: string }> {
+  if (outcome.status !== 'captured') return [];
+  return rightLines(outcome.transaction.products).map((line) => ({
+    rightId: purchaseRightId(outcome.transactionId, line.lineIndex),
+    sku: line.sku,
+  }));
+}
+
 export function toPaymentOutcomeResource(outcome: PayOutcome, methodId: string | null, issuer: string) {
   return {
     transactionId: outcome.transactionId,
@@ -69,6 +79,7 @@ export function toPaymentOutcomeResource(outcome: PayOutcome, methodId: string |
     actionUrl: outcome.actionUrl ?? null,
     code: outcome.code ?? null,
     message: outcome.message ?? null,
+    rights: purchasedRights(outcome),
     links: {
       transaction: `/v1/transactions/${outcome.transactionId}`,
       payment: paymentLink(issuer, outcome.transactionId),

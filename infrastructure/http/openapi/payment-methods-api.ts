@@ -62,6 +62,13 @@ export const PaymentOutcomeResource = z
       .nullable()
       .describe('With `failed`: `card_declined`, `insufficient_funds`, `spend_limit`, …'),
     message: z.string().nullable().describe('With `failed`: for logs and support, not for the payer.'),
+    rights: z
+      .array(z.object({ rightId: z.uuid(), sku: z.string() }))
+      .describe(
+        'With `captured`: the rights the purchase grants (one per product with a `sku` and a `timeSpec`). ' +
+          'The answer comes once they can be read, so the next access check already allows; should ' +
+          'granting take longer than 5 seconds, the answer does not wait for it.',
+      ),
     links: z.object({
       transaction: z.string().describe('GET it to verify the outcome.'),
       payment: z.string().describe('The hosted payment page (for another method).'),

@@ -82,6 +82,23 @@ describe('Process manager checkpoints', function () {
     expect(checkpoints.saves).to.equal(savesBefore + 1);
   });
 
+  it('tells a caller when a position is handled without storing the checkpoint for it', async () => {
+    const provider = await f.registerProvider();
+    const checkpoints = new RecordingCheckpoints(f.feedStore);
+    const { pm, handled } = manager({ checkpoints, checkpointIntervalMs: 60_000 });
+    await pm.start();
+    await until(() => pm.handledPosition >= 1, 'the first batch');
+    const savesBefore = checkpoints.saves;
+    const { position } = await f.addProduct(provider, 'awaited');
+    const waiting = pm.waitForHandled(position);
+    expect(await waiting).to.equal(true);
+    expect(handled).to.include(position);
+    expect(checkpoints.saves).to.equal(savesBefore);
+    expect(pm.position).to.be.below(position);
+    // A position nobody will write within the bound: false, not a hang.
+    expect(await pm.waitForHandled(position + 100, 50)).to.equal(false);
+  });
+
   it('stores what was handled when stopped', async () => {
     const provider = await f.registerProvider();
     const { pm } = manager({ checkpoints: f.feedStore, checkpointIntervalMs: 60_000 });
