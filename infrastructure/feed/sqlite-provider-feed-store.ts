@@ -3,6 +3,12 @@
  * models, so a rebuild of those can never touch what was sent. Every multi-step operation runs in
  * an IMMEDIATE transaction (the write lock is taken first), so a lease or a claim is atomic across
  * processes sharing the file, not only within this one.
+ *
+ * Queue entries, deliveries and the process managers' checkpoints are all derived from the event
+ * log, and they share this file: its commits run with synchronous=NORMAL (WAL), which keeps them
+ * across a process crash and, on a power loss, can only lose the newest ones in commit order — a
+ * lost checkpoint hands the same events over again, and the store deduplicates them by event id.
+ * Webhook endpoints are no such derivation (a provider registered them): they commit with FULL.
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -199,7 +205,7 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
 
   /** Opens (creating if needed) the feed store in `file`, e.g. `<DATA_DIR>/feed.db`. */
   static open(options: { file: string }): SqliteProviderFeedStore {
-    return openSqlite(options.file, (db) => new SqliteProviderFeedStore(db));
+    return openSqlite(options.file, (db) => new SqliteProviderFeedStore(db), { synchronous: 'NORMAL' });
   }
 
   async getCheckpoint(name: string): Promise<number> {
@@ -267,7 +273,7 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
   }
 
   async putWebhook(endpoint: WebhookEndpoint): Promise<void> {
-    this.s.putWebhook.run({ ...endpoint });
+    this.durably(() => this.s.putWebhook.run({ ...endpoint }));
   }
 
   async getWebhook(providerId: string): Promise<WebhookEndpoint | null> {
@@ -283,7 +289,17 @@ export class SqliteProviderFeedStore implements ProviderFeedStore {
   }
 
   async deleteWebhook(providerId: string): Promise<boolean> {
-    return this.s.deleteWebhook.run(providerId).changes === 1;
+    return this.durably(() => this.s.deleteWebhook.run(providerId).changes === 1);
+  }
+
+  /** Runs a write that must survive a power loss too (see the file's comment). */
+  private durably<T>(write: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   async scheduleDeliveries(deliveries: readonly NewDelivery[]): Promise<number> {
