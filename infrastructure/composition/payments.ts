@@ -25,6 +25,7 @@ import { PaymentMethodCommands } from '../../application/payment-method/payment-
 import { PaymentMethodQueries } from '../../application/payment-method/payment-method-queries.js';
 import type { CardTokenizer } from '../../application/ports/payment-provider.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
+import type { CommandHandler } from '../../application/kernel/command-handler.js';
 import { TOKENS } from '../tokens.js';
 import { SandboxCardProcessor } from '../payments/sandbox-card/card-processor.js';
 import { SandboxCardProvider } from '../payments/sandbox-card/provider.js';
@@ -150,6 +151,7 @@ export function bindPayments(w: Wiring): void {
         checkpoints: w.stores.feed,
         rights: ctx.get(RightCommands),
         catalogViews: ctx.get<ProjectionRunner>(TOKENS.ProjectionRunner),
+        states: ctx.get<CommandHandler>(TOKENS.CommandHandler),
         logger: w.logger,
       }),
   );
