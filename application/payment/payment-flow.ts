@@ -44,7 +44,9 @@ export type { ReconcileReport } from './payment-reconciler.js';
  * the PaymentProvider for the method's kind. Every provider call carries an idempotency key derived
  * from (transactionId, attemptId), and every outcome is recorded in the transaction's log:
  *
- * - authorized → captured at the provider, then recorded (authorize + capture in one append);
+ * - authorized → captured at the provider, then recorded (authorize + capture in one append); the
+ *   authorize call asks for automatic capture, so a provider that offers it captures in the same
+ *   call, and one that answers `authorized` is sent the capture;
  * - requires_action → recorded with the challenge URL; `resume` settles it after the payer returns;
  * - declined (or refused by the provider) → failed; the transaction stays payable;
  * - no answer (PaymentProviderUnavailable, or any error after the request left) → `unknown`, which
@@ -135,11 +137,23 @@ export class PaymentFlow {
         // Providers cap statement texts; the full description stays in the transaction.
         description: t.description.slice(0, 500),
         returnUrl: this.settings.returnUrl(t.transactionId, attemptId),
+        // Tessera captures every authorization at once: one provider call instead of two.
+        captureMethod: 'automatic',
       });
     } catch (err) {
       return this.steps.afterError(t, attemptId, err, ctx);
     }
     switch (result.status) {
+      case 'captured': {
+        const written = await this.commands.capture(
+          t.providerId,
+          t.transactionId,
+          attemptId,
+          { providerReference: result.processorRef },
+          ctx,
+        );
+        return outcome(written.transaction, attemptId, { position: written.position });
+      }
       case 'authorized':
         return this.steps.capture(t, attemptId, provider, result.processorRef, ctx);
       case 'requires_action': {

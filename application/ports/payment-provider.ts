@@ -66,10 +66,18 @@ export interface AuthorizeRequest {
   readonly description: string;
   /** Where the payer's browser returns after a challenge step; the provider appends `processor_ref`. */
   readonly returnUrl: string;
+  /**
+   * `automatic` captures the whole amount as soon as the payment is authorized (at once, or when the
+   * payer passes the challenge): one call instead of authorize + capture, like a PSP's automatic
+   * capture. Default `manual`: the payment waits, authorized, for `capture` or `cancel`.
+   */
+  readonly captureMethod?: 'automatic' | 'manual';
 }
 
 export type AuthorizeResult =
   | { readonly status: 'authorized'; readonly processorRef: string }
+  /** Only with `captureMethod: 'automatic'`: the whole amount is captured. */
+  | { readonly status: 'captured'; readonly processorRef: string }
   /** The payer must complete a challenge: send the browser to `actionUrl`, then `retrieve`. */
   | { readonly status: 'requires_action'; readonly processorRef: string; readonly actionUrl: string }
   | {

@@ -234,7 +234,11 @@ function decideReconcile(command: ReconcilePayment, t: Transaction): PaymentEven
     case 'authorized':
       return [authorized(t, a, outcome.providerReference, true)];
     case 'captured':
-      return [captured(t, a, true)];
+      // Captured in the call whose answer was lost (automatic capture): the authorization is
+      // recorded too, with the provider's reference, as a direct capture would have.
+      return a.providerReference === null
+        ? [authorized(t, a, outcome.providerReference, true), captured(t, a, true)]
+        : [captured(t, a, true)];
     case 'failed':
       return [failed(t, a, outcome.code, outcome.message, true)];
     default:

@@ -86,6 +86,7 @@ export abstract class HttpPaymentProvider implements PaymentProvider {
       reference: request.reference,
       description: request.description,
       return_url: request.returnUrl,
+      ...(request.captureMethod === 'automatic' ? { capture_method: 'automatic' as const } : {}),
     };
     const wire = await this.call('POST', `/v1/${this.resource}`, WirePayment, body, request.idempotencyKey);
     this.options.logger?.info(
@@ -109,6 +110,9 @@ export abstract class HttpPaymentProvider implements PaymentProvider {
     if (wire.status === 'requires_action') {
       if (!wire.next_action) throw this.unavailable('server_error', 'requires_action without a redirect');
       return { status: 'requires_action', processorRef: wire.id, actionUrl: wire.next_action.redirect_url };
+    }
+    if (wire.status === 'captured' && request.captureMethod === 'automatic') {
+      return { status: 'captured', processorRef: wire.id };
     }
     if (wire.status !== 'authorized')
       throw this.unavailable('server_error', `authorize answered ${wire.status}`);

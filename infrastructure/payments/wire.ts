@@ -68,6 +68,8 @@ export const WireAuthorizeBody = z.strictObject({
   reference: z.string().min(1).max(200),
   description: z.string().max(500),
   return_url: z.url().max(2000),
+  /** `automatic`: captured as soon as authorized (default `manual`). */
+  capture_method: z.enum(['automatic', 'manual']).optional(),
 });
 export type WireAuthorizeBody = z.infer<typeof WireAuthorizeBody>;
 

@@ -189,6 +189,33 @@ export function paymentProviderContract(
       expect((wrongCurrency as PaymentRequestRejected).code).to.equal('invalid_request');
     });
 
+    it('captures in the authorize call with automatic capture, once per key, refundable like any capture', async () => {
+      const before = fx.chargeCount();
+      const req: AuthorizeRequest = { ...request(await fx.approved(), 1500), captureMethod: 'automatic' };
+      const result = await provider.authorize(req);
+      expect(result.status).to.equal('captured');
+      if (result.status !== 'captured') return;
+      expect(await provider.authorize(req)).to.deep.equal(result);
+      expect(fx.chargeCount()).to.equal(before + 1);
+      const payment = await provider.retrieve({ idempotencyKey: req.idempotencyKey });
+      expect(payment).to.deep.include({ processorRef: result.processorRef, status: 'captured' });
+      expect(payment?.captured).to.deep.equal({ amount: 1500, currency: fx.currency });
+      const again = await rejection(
+        provider.capture(result.processorRef, { amount: 1500, currency: fx.currency }, randomUUID()),
+      );
+      expect((again as PaymentRequestRejected).code).to.equal('invalid_state');
+      const refund = await provider.refund(
+        result.processorRef,
+        { amount: 1500, currency: fx.currency },
+        randomUUID(),
+      );
+      expect(refund.payment.status).to.equal('refunded');
+      // The same key asking for manual capture is another request: refused, not a second payment.
+      const conflict = await rejection(provider.authorize({ ...req, captureMethod: 'manual' }));
+      expect((conflict as PaymentRequestRejected).code).to.equal('idempotency_conflict');
+      expect(fx.chargeCount()).to.equal(before + 1);
+    });
+
     it('cancels an authorization, after which it cannot be captured', async () => {
       const ref = await authorized();
       const key = randomUUID();

@@ -52,6 +52,8 @@ export interface BookPayment {
   /** The secret that opens the challenge page; null once no challenge is pending. */
   challengeSecret: string | null;
   readonly returnUrl: string;
+  /** Captured in full as soon as authorized (the authorize call asked for it). */
+  readonly captureAutomatically: boolean;
   readonly createdAt: Date;
 }
 
@@ -128,20 +130,22 @@ export class PaymentsBook {
       }
       const now = this.options.clock.now();
       const decision = this.options.hooks.decide(request, now);
+      const automatic = request.capture_method === 'automatic';
       const payment: BookPayment = {
         id: randomId(this.options.prefix),
-        status: decision.outcome,
+        status: decision.outcome === 'authorized' && automatic ? 'captured' : decision.outcome,
         reference: request.reference,
         description: request.description,
         method: request.method,
         amount: request.amount,
-        captured: 0,
+        captured: decision.outcome === 'authorized' && automatic ? request.amount.amount : 0,
         refunded: 0,
         declineCode: decision.outcome === 'declined' ? decision.code : null,
         declineMessage: decision.outcome === 'declined' ? decision.message : null,
         challengeSecret:
           decision.outcome === 'requires_action' ? randomBytes(18).toString('base64url') : null,
         returnUrl: request.return_url,
+        captureAutomatically: automatic,
         createdAt: now,
       };
       this.payments.set(payment.id, payment);
@@ -212,7 +216,10 @@ export class PaymentsBook {
     if (payment.challengeSecret === null) return payment.status === 'requires_action' ? null : payment;
     if (!safeEqual(payment.challengeSecret, secret)) return null;
     payment.challengeSecret = null;
-    if (approve) {
+    if (approve && payment.captureAutomatically) {
+      payment.status = 'captured';
+      payment.captured = payment.amount.amount;
+    } else if (approve) {
       payment.status = 'authorized';
     } else {
       payment.status = 'declined';

@@ -314,9 +314,30 @@ describe('PaymentTransaction decider: creating and paying', () => {
     });
 
     it("moves on with the provider's answer", () => {
+      // Captured in the call whose answer was lost: the authorization is recorded with it.
       transaction
         .given(pendingUnknown)
-        .when(reconcile({ status: 'captured' }))
+        .when(reconcile({ status: 'captured', providerReference: 'ch_1' }))
+        .then([
+          PaymentAuthorized({
+            ...t,
+            attemptId: 'a1',
+            amount: nok(9800),
+            providerReference: 'ch_1',
+            reconciled: true,
+          }),
+          PaymentCaptured({ ...t, attemptId: 'a1', amount: nok(9800), reconciled: true }),
+        ]);
+      // Authorized before the answer was lost (a capture call timed out): only the capture is new.
+      const authorizedThenUnknown = [
+        createdEvent,
+        started(),
+        PaymentAuthorized({ ...t, attemptId: 'a1', amount: nok(9800), providerReference: 'ch_1' }),
+        unknownEvent(),
+      ];
+      transaction
+        .given(authorizedThenUnknown)
+        .when(reconcile({ status: 'captured', providerReference: 'ch_1' }))
         .then([PaymentCaptured({ ...t, attemptId: 'a1', amount: nok(9800), reconciled: true })]);
       transaction
         .given(pendingUnknown)
