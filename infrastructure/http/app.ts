@@ -219,7 +219,9 @@ export function createApp(deps: AppDeps): TesseraApp {
   app.use(securityHeaders());
 
   // The provider-facing /v1 APIs come first: access checks are the hottest requests and need none
-  // of the page, platform or protocol routers below.
+  // of the page, platform or protocol routers below. One chain for all of them, so a request runs
+  // the shared steps (and parses its body) once, whichever router answers it.
+  const v1: RequestHandler[] = [];
   if (deps.rightsApi) {
     const api = deps.rightsApi;
     const shared = {
@@ -229,24 +231,13 @@ export function createApp(deps: AppDeps): TesseraApp {
       awaitMinPosition,
       writeVisibleTimeoutMs: timeoutMs,
     };
-    app.use(
-      '/v1',
-      rememberMount(),
-      noStore(),
-      requireJsonBody(),
-      jsonBody('256kb'),
+    v1.push(
       createRightsRouter({ ...api.rights, ...shared, clock: api.clock }),
       createSubscriptionsRouter({ ...api.subscriptions, ...shared }),
     );
   }
-
   if (deps.transactionsApi) {
-    app.use(
-      '/v1',
-      rememberMount(),
-      noStore(),
-      requireJsonBody(),
-      jsonBody('256kb'),
+    v1.push(
       createTransactionsRouter({
         ...deps.transactionsApi,
         views: deps.views,
@@ -255,30 +246,20 @@ export function createApp(deps: AppDeps): TesseraApp {
       }),
     );
   }
-
-  if (deps.oneClickApi || deps.paymentMethodsApi) {
-    app.use(
-      '/v1',
-      rememberMount(),
-      noStore(),
-      requireJsonBody(),
-      jsonBody('16kb'),
-      ...(deps.oneClickApi ? [createOneClickRouter({ ...deps.oneClickApi, awaitMinPosition })] : []),
-      ...(deps.paymentMethodsApi
-        ? [
-            createPaymentMethodsRouter({
-              ...deps.paymentMethodsApi,
-              views: deps.views,
-              awaitMinPosition,
-              writeVisibleTimeoutMs: timeoutMs,
-            }),
-          ]
-        : []),
+  if (deps.oneClickApi) v1.push(createOneClickRouter({ ...deps.oneClickApi, awaitMinPosition }));
+  if (deps.paymentMethodsApi) {
+    v1.push(
+      createPaymentMethodsRouter({
+        ...deps.paymentMethodsApi,
+        views: deps.views,
+        awaitMinPosition,
+        writeVisibleTimeoutMs: timeoutMs,
+      }),
     );
   }
-
-  if (extra.v1 && extra.v1.length > 0) {
-    app.use('/v1', rememberMount(), noStore(), requireJsonBody(), jsonBody('256kb'), ...extra.v1);
+  v1.push(...(extra.v1 ?? []));
+  if (v1.length > 0) {
+    app.use('/v1', rememberMount(), noStore(), requireJsonBody(), jsonBody('256kb'), ...v1);
   }
 
   // The sandbox processors stand in for external PSPs: their own paths, bodies and pages.
