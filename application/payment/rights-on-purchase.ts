@@ -26,6 +26,7 @@ import { evolve, type Transaction, type TransactionState } from '../../domain/pa
 import type { ProductLine } from '../../domain/payment/values.js';
 import { addDuration, parseDuration } from '../../domain/shared/iso8601.js';
 import { ProcessManager } from '../feed/process-manager.js';
+import type { PayOutcome } from './payment-steps.js';
 import type { CommandContext, CommandHandler } from '../kernel/command-handler.js';
 import type { EventStore } from '../ports/event-store.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
@@ -174,6 +175,16 @@ export class RightsOnPurchase {
   /** Resolves true once every event up to `position` has been handled and checkpointed. */
   waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
     return this.manager.waitFor(position, timeoutMs);
+  }
+
+  /**
+   * rightsReadable for a payment's outcome: waits only for a capture recorded by this call whose
+   * products grant rights; true at once for anything else.
+   */
+  outcomeReadable(outcome: PayOutcome, views: Pick<Views, 'waitFor'>, timeoutMs = 5000): Promise<boolean> {
+    if (outcome.status !== 'captured' || outcome.position === undefined) return Promise.resolve(true);
+    if (rightLines(outcome.transaction.products).length === 0) return Promise.resolve(true);
+    return this.rightsReadable(outcome.position, views, timeoutMs);
   }
 
   /**

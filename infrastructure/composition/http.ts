@@ -143,6 +143,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         carrierBilling: ctx.get<PaymentProviders>(PAYMENT_PROVIDERS).carrier !== undefined,
         store: stores.ephemeral,
         csrf: new CsrfTokens(secrets.derive('pay-page-csrf')),
+        rightsReadable: (outcome) => ctx.get(RightsOnPurchase).outcomeReadable(outcome, runner),
       }),
       feed: {
         queue: ctx.get(EventQueue),
@@ -208,7 +209,7 @@ export function bindHttpApp(w: Wiring, identity: IdentityWiring, overrides: Http
         issuer: () => oidcSlot.provider().issuer,
         verifier: tokenVerifier,
         providerOf,
-        rightsReadable: (position) => ctx.get(RightsOnPurchase).rightsReadable(position, runner),
+        rightsReadable: (outcome) => ctx.get(RightsOnPurchase).outcomeReadable(outcome, runner),
       },
       paymentMethodsApi: {
         commands: ctx.get(PaymentMethodCommands),

@@ -40,7 +40,7 @@ import { TRANSACTIONS_PROJECTION } from '../../projections/transactions.js';
 import { idempotencyKey } from './admin-writes.js';
 import { caller, callerAuth, type ProviderOfClient } from './caller.js';
 import { requestContext } from './context.js';
-import { OneClickBody, purchasedRights, toPaymentOutcomeResource } from './payment-methods-resources.js';
+import { OneClickBody, toPaymentOutcomeResource } from './payment-methods-resources.js';
 import { HttpProblem } from './problem.js';
 import type { AwaitMinPosition } from './read-after-write.js';
 import { TransactionParams } from './transactions-resources.js';
@@ -56,10 +56,10 @@ export interface OneClickRouterDeps {
   readonly providerOf: ProviderOfClient;
   readonly awaitMinPosition: AwaitMinPosition;
   /**
-   * Resolves once the rights granted for a capture at this log position are readable (false after
-   * its own bound); a captured answer waits for it, so the shop's next access check allows.
+   * Resolves once the rights a captured outcome's purchase grants are readable (false after its own
+   * bound); a captured answer waits for it, so the shop's next access check allows.
    */
-  readonly rightsReadable?: (position: number) => Promise<boolean>;
+  readonly rightsReadable?: (outcome: PayOutcome) => Promise<boolean>;
 }
 
 export const ONE_CLICK_SCOPES = ['payment.transactions.write'] as const;
@@ -170,9 +170,7 @@ export function createOneClickRouter(deps: OneClickRouterDeps): Router {
         throw new IdempotencyKeyReusedError();
       throw err;
     }
-    if (deps.rightsReadable && outcome.position !== undefined && purchasedRights(outcome).length > 0) {
-      await deps.rightsReadable(outcome.position);
-    }
+    await deps.rightsReadable?.(outcome);
     res.status(200).json(toPaymentOutcomeResource(outcome, method.methodId, deps.issuer()));
   });
 

@@ -4,6 +4,7 @@ import { UserQueries } from '../../application/user/user-queries.js';
 import { ManualClock } from '../../infrastructure/clock.js';
 import { Browser, formAction, hiddenField, type Visit } from '../support/browser.js';
 import { signInWithPhone } from '../support/oidc-flow.js';
+import { purchaseRightId } from '../../application/payment/rights-on-purchase.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -90,6 +91,16 @@ describe('Hosted payment page', function () {
     expect(visit.body).to.include(`<a href="${url}">`);
   }
 
+  /** Right after the success redirect, the shop already reads this purchase's right, active. */
+  async function expectRightAtOnce(id: string) {
+    const rights = (await acme.call('GET', `/v1/users/${sub}/rights`)).body.rights as Array<{
+      rightId: string;
+      state: string;
+    }>;
+    expect(rights.find((r) => r.rightId === purchaseRightId(id, 0))).to.include({ state: 'ACTIVE' });
+    expect((await acme.call('GET', `/v1/users/${sub}/access?sku=film-48h`)).body.allowed).to.equal(true);
+  }
+
   async function accessUntilAllowed() {
     const deadline = Date.now() + 5000;
     for (;;) {
@@ -163,6 +174,7 @@ describe('Hosted payment page', function () {
     expect(page.body).to.not.include('ending in 0002');
     const methodId = /name="methodId" value="([^"]+)"/.exec(page.body)![1]!;
     expectSuccess(await submit(page, '/method', { methodId }), id);
+    await expectRightAtOnce(id);
     expect((await transaction(id)).status).to.equal('captured');
   });
 
@@ -179,6 +191,7 @@ describe('Hosted payment page', function () {
       decision: 'approve',
     });
     expectSuccess(done, id);
+    await expectRightAtOnce(id);
     expect((await transaction(id)).status).to.equal('captured');
   });
 

@@ -65,6 +65,11 @@ export interface PayRouterDeps {
   /** Where the card form's states are kept until the payer comes back. */
   readonly store: EphemeralStore;
   readonly csrf: CsrfTokens;
+  /**
+   * Resolves once the rights a captured outcome's purchase grants are readable (bounded): success
+   * leads to the shop only then, so the shop's first access check already allows.
+   */
+  readonly rightsReadable?: (outcome: PayOutcome) => Promise<boolean>;
 }
 
 const ID = '[0-9a-fA-F-]{36}';
@@ -203,6 +208,7 @@ export function createPayRouter(deps: PayRouterDeps): Router {
   ): Promise<void> {
     switch (outcome.status) {
       case 'captured':
+        await deps.rightsReadable?.(outcome);
         if (viaProcessor) return sendPage(res, 200, payCompletePage(s.locale, successUrl(s.tx)));
         return res.redirect(303, successUrl(s.tx));
       case 'requires_action':
