@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
+import { DEFAULT_POLICY } from '../application/signin/limits.js';
 
 /**
  * Tessera's whole configuration, read once from the environment and validated with zod. A bad value
@@ -26,6 +27,7 @@ import { z } from 'zod';
  * | SIGNING_KEY_ROTATION_DAYS | 90         | age at which the OpenID Connect signing key is replaced (the old one stays published until its tokens expire); 0 turns automatic rotation off |
  * | SANDBOX_PAYMENTS  | true embedded, false distributed | serve the sandbox card processor (/sandbox/card) and carrier operator (/sandbox/carrier) in-process and pay through them; with false and no real provider configured, payments are unavailable (paying answers payment_method_unavailable; transactions can still be created and read) |
  * | PAYMENT_PROVIDER_TIMEOUT_MS | 10000    | per call to a payment provider; a call without an answer in time leaves the payment `unknown` until reconciled |
+ * | SIGNIN_CODES_PER_IP_PER_HOUR | 20      | one-time codes one client IP address may ask for per hour, across phone numbers and addresses; raise it where many people share an address (carrier-grade NAT, offices) |
  * | SECRET_KEY        | generated (embedded) | master secret (≥ 32 characters) from which cookie, code-hashing and key-wrapping keys are derived; required in distributed mode, identical in every process |
  *
  * HOST defaults to the loopback interface: the embedded default is for a developer's machine, and
@@ -68,6 +70,8 @@ export interface Config {
   readonly sandboxPayments: boolean;
   /** Milliseconds each payment-provider call may take before its outcome counts as unknown. */
   readonly paymentProviderTimeoutMs: number;
+  /** One-time codes one client IP may request per hour (SIGNIN_CODES_PER_IP_PER_HOUR). */
+  readonly signInCodesPerIpPerHour: number;
 }
 
 export interface Gateway {
@@ -141,6 +145,7 @@ const EnvSchema = z.object({
   DEMO_SEED: opt(Bool),
   SANDBOX_PAYMENTS: opt(Bool),
   PAYMENT_PROVIDER_TIMEOUT_MS: opt(Int(100, 120_000, 'an integer number of milliseconds from 100 to 120000')),
+  SIGNIN_CODES_PER_IP_PER_HOUR: opt(Int(1, 1_000_000, 'an integer from 1 to 1000000 (codes per hour)')),
   PUBLIC_URL: opt(
     z
       .string()
@@ -263,6 +268,7 @@ export function loadConfig(
     demoSeed: e.DEMO_SEED ?? mode === 'embedded',
     sandboxPayments: e.SANDBOX_PAYMENTS ?? mode === 'embedded',
     paymentProviderTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS ?? 10_000,
+    signInCodesPerIpPerHour: e.SIGNIN_CODES_PER_IP_PER_HOUR ?? DEFAULT_POLICY.maxRequestsPerIp,
     publicUrl: e.PUBLIC_URL ?? null,
     secretKey: e.SECRET_KEY ?? null,
     defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY ?? 'NO',

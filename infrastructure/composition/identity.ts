@@ -74,6 +74,7 @@ export function bindIdentity(w: Wiring): IdentityWiring {
       email,
       secret: secrets.derive('one-time-codes'),
       logger: ctx.get<Logger>(TOKENS.Logger),
+      policy: { maxRequestsPerIp: config.signInCodesPerIpPerHour },
       // A lockout of an identifier that belongs to an account is recorded on that account.
       onLockout: async (identifier, until) => {
         const sub = await accounts.findByIdentifier(identifier);

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       signingKeyRotationDays: 90,
       sandboxPayments: true,
       paymentProviderTimeoutMs: 10_000,
+      signInCodesPerIpPerHour: 20,
     });
   });
 
@@ -54,6 +55,16 @@ describe('loadConfig', () => {
       'PAYMENT_PROVIDER_TIMEOUT_MS',
       'SANDBOX_PAYMENTS',
     ]);
+  });
+
+  it('reads how many sign-in codes one address may ask for per hour, 20 by default', () => {
+    expect(loadConfig({}).signInCodesPerIpPerHour).to.equal(20);
+    expect(loadConfig({ SIGNIN_CODES_PER_IP_PER_HOUR: '500' }).signInCodesPerIpPerHour).to.equal(500);
+    for (const bad of ['0', 'many', '2.5']) {
+      expect(problemsOf({ SIGNIN_CODES_PER_IP_PER_HOUR: bad }).map((p) => p.variable)).to.deep.equal([
+        'SIGNIN_CODES_PER_IP_PER_HOUR',
+      ]);
+    }
   });
 
   it('reads the signing key rotation period, 0 meaning never, and names a bad one', () => {
