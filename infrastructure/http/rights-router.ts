@@ -28,7 +28,7 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import { normaliseInstant } from '../../domain/right/values.js';
 import { RIGHTS_PROJECTION } from '../../projections/rights.js';
 import type { EntitlementTokenSigner } from '../oidc/entitlement-tokens.js';
-import { idempotencyKey } from './admin-writes.js';
+import { idempotencyKey, writeResponder } from './admin-writes.js';
 import {
   type Caller,
   caller,
@@ -190,26 +190,27 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     return right;
   }
 
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
+
   /** Answers a write with the right as readers will see it (or 202 while the projection catches up). */
-  async function answerWrite(
+  function answerWrite(
     res: Response,
     who: Caller,
-    rightId: string,
-    position: number | null,
-    status = 200,
-  ) {
-    setPosition(res, position);
-    const visible =
-      position === null ||
-      (await deps.views.waitFor(position, {
-        timeoutMs: deps.writeVisibleTimeoutMs,
-        projections: PROJECTIONS,
-      }));
-    if (!visible) {
-      res.status(202).json({ rightId, position });
-      return;
-    }
-    res.status(status).json(toRightResource(await deps.queries.get(who.providerId, rightId)));
+    right: { readonly id: string; readonly sub: string },
+    result: { readonly position: number | null; readonly deduplicated?: boolean },
+    status: 200 | 201 = 200,
+  ): Promise<void> {
+    return respond(res, {
+      status,
+      result: { id: right.id, position: result.position, deduplicated: result.deduplicated === true },
+      location: `/v1/users/${right.sub}/rights/${right.id}`,
+      load: async () => toRightResource(await deps.queries.get(who.providerId, right.id)),
+      accepted: () => ({ rightId: right.id, position: result.position }),
+    });
   }
 
   // First: the access check is the hottest route, matched before any other.
@@ -243,9 +244,13 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
-    res.setHeader('Location', `/v1/users/${sub}/rights/${result.rightId}`);
-    if (!result.created) res.setHeader('Idempotent-Replayed', 'true');
-    await answerWrite(res, who, result.rightId, result.position, 201);
+    await answerWrite(
+      res,
+      who,
+      { id: result.rightId, sub },
+      { position: result.position, deduplicated: !result.created },
+      201,
+    );
   });
 
   router.post('/rights/batch', ...auth(WRITE), async (req, res) => {
@@ -310,7 +315,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       requireBackend(who, BACKEND_ONLY);
       const right = await pathRight(req, who);
       const result = await run(who, right.id, req.body ?? {}, res);
-      await answerWrite(res, who, right.id, result.position);
+      await answerWrite(res, who, right, result);
     });
 
   change('extend', WRITE, (who, rightId, body, res) => {

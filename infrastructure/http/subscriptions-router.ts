@@ -21,7 +21,7 @@ import type { SubscriptionQueries } from '../../application/subscription/subscri
 import { DomainError } from '../../domain/kernel/decider.js';
 import { SkuSchema } from '../../domain/catalog/values.js';
 import { SUBSCRIPTIONS_PROJECTION, type SubscriptionDoc } from '../../projections/subscriptions.js';
-import { idempotencyKey } from './admin-writes.js';
+import { idempotencyKey, writeResponder } from './admin-writes.js';
 import {
   type Caller,
   caller,
@@ -31,7 +31,7 @@ import {
   type ProviderOfClient,
   requireBackend,
 } from './caller.js';
-import { type AwaitMinPosition, setPosition } from './read-after-write.js';
+import type { AwaitMinPosition } from './read-after-write.js';
 import { parseInput } from './validation.js';
 
 const Sub = z.uuid('must be a user id (the OIDC `sub`, a UUID)');
@@ -111,19 +111,27 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
     return doc;
   }
 
-  async function answer(res: Response, who: Caller, id: string, position: number | null, status = 200) {
-    setPosition(res, position);
-    const visible =
-      position === null ||
-      (await deps.views.waitFor(position, {
-        timeoutMs: deps.writeVisibleTimeoutMs,
-        projections: PROJECTIONS,
-      }));
-    if (!visible) {
-      res.status(202).json({ subscriptionId: id, position });
-      return;
-    }
-    res.status(status).json(toSubscriptionResource(await deps.queries.get(who.providerId, id)));
+  const respond = writeResponder({
+    views: deps.views,
+    timeoutMs: deps.writeVisibleTimeoutMs,
+    projections: PROJECTIONS,
+  });
+
+  /** Answers a write with the subscription as readers will see it (or 202 while projections catch up). */
+  function answer(
+    res: Response,
+    who: Caller,
+    subscription: { readonly id: string; readonly sub: string },
+    result: { readonly position: number | null; readonly deduplicated?: boolean },
+    status: 200 | 201 = 200,
+  ): Promise<void> {
+    return respond(res, {
+      status,
+      result: { id: subscription.id, position: result.position, deduplicated: result.deduplicated === true },
+      location: `/v1/users/${subscription.sub}/subscriptions/${subscription.id}`,
+      load: async () => toSubscriptionResource(await deps.queries.get(who.providerId, subscription.id)),
+      accepted: () => ({ subscriptionId: subscription.id, position: result.position }),
+    });
   }
 
   router.post('/users/:sub/subscriptions', ...auth(WRITE), async (req, res) => {
@@ -139,9 +147,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
       clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
-    res.setHeader('Location', `/v1/users/${sub}/subscriptions/${result.subscriptionId}`);
-    if (result.deduplicated) res.setHeader('Idempotent-Replayed', 'true');
-    await answer(res, who, result.subscriptionId, result.position, 201);
+    await answer(res, who, { id: result.subscriptionId, sub }, result, 201);
   });
 
   router.get('/users/:sub/subscriptions', ...auth(READ), async (req, res) => {
@@ -166,7 +172,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
       requireBackend(who, BACKEND_ONLY);
       const doc = await pathSubscription(req, who);
       const result = await run(who, doc.id, req.body ?? {}, res);
-      await answer(res, who, doc.id, result.position);
+      await answer(res, who, doc, result);
     });
 
   action('cancel', (who, id, body, res) => {
