@@ -157,8 +157,13 @@ export function parseMoney(decimal: string, currency: CurrencyCode): Money {
   return { amount, currency };
 }
 
-/** Formats as "<major>.<minor> <CODE>", e.g. "49.00 NOK", "4900 JPY", "1.250 KWD". */
-export function formatMoney(m: Money): string {
+/**
+ * Minor units as a decimal amount of the currency. `plain` (default): "<major>.<minor> <CODE>",
+ * e.g. "49.00 NOK", "4900 JPY", "1.250 KWD", "-5.00 NOK" — for texts and logs. `report`: the code
+ * first, thousands grouped with thin spaces and a true minus sign, e.g. "NOK 12 345.00" — for
+ * tables people scan.
+ */
+export function formatMoney(m: Money, style: 'plain' | 'report' = 'plain'): string {
   const exponent = currencyExponent(m.currency);
   const negative = m.amount < 0;
   const digits = Math.abs(m.amount)
@@ -166,6 +171,10 @@ export function formatMoney(m: Money): string {
     .padStart(exponent + 1, '0');
   const major = exponent === 0 ? digits : digits.slice(0, -exponent);
   const minor = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
+  if (style === 'report') {
+    const grouped = major.replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+    return `${m.currency} ${negative ? '\u2212' : ''}${grouped}${minor}`;
+  }
   return `${negative ? '-' : ''}${major}${minor} ${m.currency}`;
 }
 

@@ -9,7 +9,7 @@ import type {
   RevenueReport,
   SubscriptionReport,
 } from '../../../application/reports/report-queries.js';
-import { currencyExponent } from '../../../domain/shared/money.js';
+import { currencyExponent, formatMoney as formatDomainMoney } from '../../../domain/shared/money.js';
 import type { Locale } from '../pages/i18n.js';
 import { escapeHtml } from '../pages/render.js';
 import type { DashboardStrings } from './dashboard-i18n.js';
@@ -53,12 +53,7 @@ export const DASHBOARD_CSP = [
 
 /** Minor units as a decimal amount of the currency, e.g. 12345 NOK → "NOK 123.45". */
 export function formatMoney(amount: number, currency: string): string {
-  const exponent = currencyExponent(currency);
-  const sign = amount < 0 ? '−' : '';
-  const digits = String(Math.abs(amount)).padStart(exponent + 1, '0');
-  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
-  const fraction = exponent === 0 ? '' : `.${digits.slice(digits.length - exponent)}`;
-  return `${currency} ${sign}${whole}${fraction}`;
+  return formatDomainMoney({ amount, currency }, 'report');
 }
 
 /** JSON safe inside a <script> element: no `<` can close it early. */

@@ -44,6 +44,13 @@ describe('Money', () => {
     expect(formatMoney({ amount: 4900, currency: 'JPY' })).to.equal('4900 JPY');
   });
 
+  it('formats for reports: the code first, thousands grouped, a true minus sign', () => {
+    expect(formatMoney({ amount: 1234567, currency: 'NOK' }, 'report')).to.equal('NOK 12\u202f345.67');
+    expect(formatMoney({ amount: -5, currency: 'NOK' }, 'report')).to.equal('NOK \u22120.05');
+    expect(formatMoney({ amount: 1234567, currency: 'JPY' }, 'report')).to.equal('JPY 1\u202f234\u202f567');
+    expect(formatMoney({ amount: 999, currency: 'KWD' }, 'report')).to.equal('KWD 0.999');
+  });
+
   it('adds only the same currency', () => {
     expect(addMoney({ amount: 1, currency: 'EUR' }, { amount: 2, currency: 'EUR' })).to.deep.equal({
       amount: 3,
