@@ -1,6 +1,7 @@
 import { AGREEMENT_EVENT_TYPES, type AgreementEvent } from '../domain/agreement/events.js';
 import type {
   AgreementActor,
+  AgreementCancelReason,
   AgreementExpiryReason,
   AgreementStatus,
   AgreementTerms,
@@ -29,6 +30,11 @@ export type AgreementDoc = {
   readonly cancelRedirect: string;
   readonly createdBy: string;
   readonly createdAt: string;
+  /**
+   * The confirmation deadline: from then on the agreement can no longer be confirmed, and the
+   * scheduler cancels it if still pending. Null for agreements made before deadlines (never expire).
+   */
+  readonly confirmBy: string | null;
   readonly confirmedAt: string | null;
   readonly methodId: string | null;
   readonly methodLabel: string | null;
@@ -39,6 +45,9 @@ export type AgreementDoc = {
   readonly lastTransactionId: string | null;
   readonly dunning: DunningDoc | null;
   readonly stoppedBy: AgreementActor | null;
+  /** Who canceled it before it was confirmed; `system` with cancelReason `expired` for the deadline. */
+  readonly canceledBy: AgreementActor | null;
+  readonly cancelReason: AgreementCancelReason | null;
   readonly endedAt: string | null;
   readonly expiryReason: AgreementExpiryReason | null;
   /** The subscription's current period and its end, as its events tell. */
@@ -52,7 +61,10 @@ export type AgreementDoc = {
    * is the last one paid. The scheduler looks for `chargeAt ≤ now + lead`.
    */
   readonly chargeAt: string | null;
-  /** The next instant other work is due (first payment, retry, renewal, past due, wind-down). */
+  /**
+   * The next instant other work is due: a pending agreement's confirmation deadline, the first
+   * payment, a retry, a renewal, past due, the wind-down.
+   */
   readonly wakeAt: string | null;
   readonly updatedAt: string;
 };
@@ -70,7 +82,11 @@ const minOf = (...xs: Array<string | null>) => xs.filter((x): x is string => x !
 function schedule(d: Mutable<AgreementDoc>, at: string): void {
   d.chargeAt = null;
   d.wakeAt = null;
-  if (d.status === 'pending' || d.status === 'canceled') return;
+  if (d.status === 'pending') {
+    d.wakeAt = d.confirmBy;
+    return;
+  }
+  if (d.status === 'canceled') return;
   if (d.paidThrough === 0) {
     d.wakeAt = charging(d) ? (d.confirmedAt ?? at) : null;
     return;
@@ -117,9 +133,16 @@ function fromAgreementEvent(doc: Mutable<AgreementDoc>, event: RecordedEvent<Agr
     case 'AgreementFirstPaymentFailed':
       Object.assign(doc, { status: 'pending', methodId: null, methodLabel: null, confirmedAt: null });
       return;
-    case 'AgreementCanceled':
-      Object.assign(doc, { status: 'canceled', endedAt: (event.data as { at: string }).at });
+    case 'AgreementCanceled': {
+      const d = event.data as DataOf<AgreementEvent, 'AgreementCanceled'>;
+      Object.assign(doc, {
+        status: 'canceled',
+        canceledBy: d.by,
+        cancelReason: d.expired === true ? 'expired' : null,
+        endedAt: d.at,
+      });
       return;
+    }
     case 'AgreementCharged': {
       const d = event.data as DataOf<AgreementEvent, 'AgreementCharged'>;
       Object.assign(doc, {
@@ -197,6 +220,7 @@ async function apply(
       cancelRedirect: d.cancelRedirect,
       createdBy: d.createdBy,
       createdAt: d.createdAt,
+      confirmBy: d.confirmBy ?? null,
       confirmedAt: null,
       methodId: null,
       methodLabel: null,
@@ -207,6 +231,8 @@ async function apply(
       lastTransactionId: null,
       dunning: null,
       stoppedBy: null,
+      canceledBy: null,
+      cancelReason: null,
       endedAt: null,
       expiryReason: null,
       currentPeriod: 0,
@@ -215,7 +241,8 @@ async function apply(
       subscriptionEnding: false,
       subscriptionEnded: false,
       chargeAt: null,
-      wakeAt: null,
+      // Pending: the scheduler wakes at the deadline to cancel it if it is still unconfirmed.
+      wakeAt: d.confirmBy ?? null,
       updatedAt: event.occurredAt,
     };
     tx.upsert('agreements', doc);
@@ -259,12 +286,14 @@ const SUBSCRIPTION_TYPES = [
 
 /**
  * Charging agreements as providers, users and the renewal scheduler see them: per provider, per
- * user, and by when the scheduler has work (`chargeAt`, `wakeAt`). It follows the subscriptions the
- * agreements drive (linked by SubscriptionStarted's agreementId) for their periods and ends.
+ * user, and by when the scheduler has work (`chargeAt`, `wakeAt`; a pending agreement wakes it at
+ * its `confirmBy`). It follows the subscriptions the agreements drive (linked by
+ * SubscriptionStarted's agreementId) for their periods and ends. Version 2 added the confirmation
+ * deadline (`confirmBy`) and who canceled (`canceledBy`, `cancelReason`).
  */
 export const agreementsProjection = defineProjection<AgreementEvent | SubscriptionEvent>({
   name: AGREEMENTS_PROJECTION,
-  version: 1,
+  version: 2,
   handles: [...AGREEMENT_EVENT_TYPES, ...SUBSCRIPTION_TYPES],
   collections: {
     agreements: {

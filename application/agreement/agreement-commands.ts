@@ -55,9 +55,10 @@ export const agreementSubscriptionId = (agreementId: string) => agreementId;
 
 /**
  * Write side of charging agreements. A provider creates one (scoped to the provider: another's is
- * `agreement_not_found`); its user confirms it on the hosted page with a saved method, which pays
- * the first period at once when the agreement says so; the provider or the user stops it. Every
- * transition is the ChargingAgreement decider's; charging is the renewal process's.
+ * `agreement_not_found`); its user confirms it on the hosted page with a saved method before its
+ * deadline (`confirmBy`, from the renewal settings' pending lifetime), which pays the first period
+ * at once when the agreement says so; the provider or the user stops it. Every transition is the
+ * ChargingAgreement decider's; charging is the renewal process's.
  */
 export class AgreementCommands {
   constructor(private readonly deps: AgreementCommandsDeps) {}
@@ -82,6 +83,7 @@ export class AgreementCommands {
         plan,
         successRedirect: input.successRedirect,
         cancelRedirect: input.cancelRedirect,
+        pendingLifetimeMs: this.deps.renewals.settings.pendingLifetimeMs,
         ...(input.sub === undefined ? {} : { sub: input.sub }),
         ...(input.price === undefined ? {} : { price: input.price }),
         ...(input.recurrence === undefined ? {} : { recurrence: input.recurrence }),
@@ -149,7 +151,10 @@ export class AgreementCommands {
     );
   }
 
-  /** The user stops their agreement (or cancels one they have not confirmed). */
+  /**
+   * The user stops their agreement, or cancels one they have not confirmed yet if it names them
+   * (an agreement that names nobody is refused: `agreement_not_named`).
+   */
   async stopByUser(sub: string, agreementId: string, ctx: CommandContext) {
     const a = await this.load(agreementId);
     return this.stopAndWind(a, { type: 'StopAgreement', by: { kind: 'user', id: sub } }, ctx);
@@ -169,6 +174,11 @@ export class AgreementCommands {
     // Schedule the subscription's end right away rather than at the next tick.
     const { agreement } = await this.deps.renewals.advance(a.agreementId, ctx);
     return { agreementId: a.agreementId, position: result.position, deduplicated: false, agreement };
+  }
+
+  /** Whether the agreement can no longer be confirmed because its deadline passed (recorded or not). */
+  confirmationExpired(a: Agreement): boolean {
+    return this.deps.renewals.confirmationExpired(a);
   }
 
   /** The agreement from its log. */

@@ -1,6 +1,12 @@
 import type { AgreementCommand } from '../../domain/agreement/commands.js';
 import { agreementDecider } from '../../domain/agreement/decider.js';
-import { type Agreement, isCharging, isConfirmed } from '../../domain/agreement/state.js';
+import {
+  type Agreement,
+  confirmationExpired,
+  confirmationOverdue,
+  isCharging,
+  isConfirmed,
+} from '../../domain/agreement/state.js';
 import { agreementStreamId } from '../../domain/agreement/values.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import type { LiveSubscription, SubscriptionState } from '../../domain/subscription/state.js';
@@ -35,12 +41,13 @@ export const agreementNotFound = () =>
 
 /**
  * The renewal process manager of charging agreements. One step (`advance`) reads the agreement and
- * its subscription from their logs and does whatever is due at the clock's now — the first payment,
- * starting the subscription, a renewal charge `chargeLeadMs` before the period ends, a dunning
- * retry, renewing a paid period once it is reached, marking an unpaid period past due, ending the
- * subscription of a stopped or expired agreement — always through the aggregates. It keeps no state
- * of its own, so it can be repeated, run after a crash at any point, or run by two processes at
- * once: each charge is the period's transaction, each try its attempt, each report idempotent.
+ * its subscription from their logs and does whatever is due at the clock's now — canceling a pending
+ * agreement whose confirmation deadline passed, the first payment, starting the subscription, a
+ * renewal charge `chargeLeadMs` before the period ends, a dunning retry, renewing a paid period
+ * once it is reached, marking an unpaid period past due, ending the subscription of a stopped or
+ * expired agreement — always through the aggregates. It keeps no state of its own, so it can be
+ * repeated, run after a crash at any point, or run by two processes at once: each charge is the
+ * period's transaction, each try its attempt, each report idempotent.
  *
  * The right of a period that is not paid yet is not issued at all (neither active nor suspended):
  * the period starts, and its right is granted, only once its charge is captured, from the period
@@ -48,6 +55,19 @@ export const agreementNotFound = () =>
  */
 export class AgreementRenewals {
   constructor(private readonly deps: RenewalDeps) {}
+
+  /** The settings the process runs on (new agreements take their confirmation deadline from them). */
+  get settings(): AgreementSettings {
+    return this.deps.settings;
+  }
+
+  /**
+   * Whether the agreement can no longer be confirmed because its deadline passed at the clock's now,
+   * whether or not a step has recorded it yet (the hosted page asks this).
+   */
+  confirmationExpired(a: Agreement): boolean {
+    return confirmationExpired(a, this.deps.clock.now());
+  }
 
   async load(agreementId: string): Promise<Agreement> {
     const { state } = await this.deps.handler.load(agreementDecider, agreementStreamId(agreementId));
@@ -69,13 +89,15 @@ export class AgreementRenewals {
   /** Does what is due for one agreement now; see the class comment. */
   async advance(agreementId: string, ctx: CommandContext): Promise<AdvanceOutcome> {
     let a = await this.load(agreementId);
+    if (a.status === 'pending') return { agreement: await this.lapse(a, ctx), charge: null };
     if (!isConfirmed(a)) return { agreement: a, charge: null };
     let charge: ChargeOutcome | null = null;
     if (a.paidThrough === 0) {
       if (!isCharging(a)) return { agreement: a, charge: null };
       charge = await this.deps.charger.charge(a, 1, a.firstPaymentFailures, ctx, true);
       a = await this.report(a, 1, a.firstPaymentFailures, charge, ctx, true);
-      if (a.paidThrough === 0) return { agreement: a, charge };
+      // A failed first payment leaves it pending again, which may be past its deadline by now.
+      if (a.paidThrough === 0) return { agreement: await this.lapse(a, ctx), charge };
     }
     let s = await this.ensureSubscription(a, ctx);
     s = await this.renewPaid(a, s, ctx);
@@ -122,6 +144,12 @@ export class AgreementRenewals {
       await this.deps.subscriptions.markPastDue(s.subscriptionId, ctx);
     }
     return { agreement: a, charge };
+  }
+
+  /** Cancels a pending agreement whose confirmation deadline passed; any other is left as it is. */
+  private async lapse(a: Agreement, ctx: CommandContext): Promise<Agreement> {
+    if (!confirmationOverdue(a, this.deps.clock.now())) return a;
+    return this.decide(a.agreementId, { type: 'CancelExpiredAgreement' }, ctx);
   }
 
   /** Records a try's outcome on the agreement (a pending one records nothing yet). */

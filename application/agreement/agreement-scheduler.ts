@@ -22,10 +22,10 @@ const MAX_PER_TICK = 1000;
 
 /**
  * Runs the renewal process on the Clock: finds the agreements with work due in the `agreements`
- * projection (a charge `chargeLeadMs` before the period ends, or anything else due by now) and
- * advances each. It keeps no state: every decision is the aggregates', every charge the period's
- * own transaction and try, so a restart, a lagging read model or a second scheduler changes
- * nothing but when things happen.
+ * projection (a charge `chargeLeadMs` before the period ends, or anything else due by now, such as a
+ * pending agreement's confirmation deadline) and advances each. It keeps no state: every decision is
+ * the aggregates', every charge the period's own transaction and try, so a restart, a lagging read
+ * model or a second scheduler changes nothing but when things happen.
  */
 export class AgreementScheduler {
   private timer: NodeJS.Timeout | null = null;

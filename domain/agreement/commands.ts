@@ -37,6 +37,11 @@ export interface CreateAgreement {
   readonly firstPayment?: boolean;
   readonly successRedirect: string;
   readonly cancelRedirect: string;
+  /**
+   * How long the agreement may wait for its confirmation: `confirmBy` is the creation instant plus
+   * this (a positive whole number of milliseconds).
+   */
+  readonly pendingLifetimeMs: number;
 }
 
 /** The user agrees, with the saved method renewals will charge. */
@@ -55,10 +60,22 @@ export interface RecordFirstPaymentFailure {
   readonly code: string;
 }
 
-/** Withdraws an agreement never confirmed. `by.kind = 'user'` must be the agreement's user, if named. */
+/**
+ * Withdraws an agreement never confirmed. A user (`by.kind = 'user'`) may withdraw only one that
+ * names them: an agreement that names nobody is the provider's to withdraw, or lapses at its
+ * deadline, so a stranger who opens its link cannot end it for the user it was meant for.
+ */
 export interface CancelAgreement {
   readonly type: 'CancelAgreement';
   readonly by: AgreementActor;
+}
+
+/**
+ * The confirmation deadline of a pending agreement passed: the renewal process cancels it as the
+ * system. Refused before the deadline; records nothing once the agreement was confirmed or canceled.
+ */
+export interface CancelExpiredAgreement {
+  readonly type: 'CancelExpiredAgreement';
 }
 
 /** The charge for `period` was captured. */
@@ -82,7 +99,7 @@ export interface RecordChargeFailure {
   readonly retryAfterMs: readonly number[];
 }
 
-/** No more charges. A pending agreement is canceled instead. */
+/** No more charges. A pending agreement is canceled instead, under CancelAgreement's rule on who may. */
 export interface StopAgreement {
   readonly type: 'StopAgreement';
   readonly by: AgreementActor;
@@ -99,6 +116,7 @@ export type AgreementCommand =
   | ConfirmAgreement
   | RecordFirstPaymentFailure
   | CancelAgreement
+  | CancelExpiredAgreement
   | RecordCharge
   | RecordChargeFailure
   | StopAgreement

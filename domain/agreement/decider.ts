@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { type Decider, DomainError } from '../kernel/decider.js';
-import { DurationSchema, formatDuration, parseDuration } from '../shared/iso8601.js';
 import { moneyEquals } from '../shared/money.js';
 import { ensureValid } from '../shared/validate.js';
 import type {
   AgreementCommand,
-  AgreementPlanOffer,
   CancelAgreement,
   ConfirmAgreement,
   CreateAgreement,
@@ -24,16 +22,16 @@ import {
   AgreementFirstPaymentFailed,
   AgreementStopped,
 } from './events.js';
-import { type Agreement, type AgreementState, evolve, isCharging } from './state.js';
+import { type Agreement, type AgreementState, confirmationOverdue, evolve, isCharging } from './state.js';
 import {
+  CONFIRMATION_DEADLINE_ACTOR,
   type AgreementActor,
   AgreementActorSchema,
   AgreementRedirectSchema,
-  type AgreementTerms,
   MethodLabelSchema,
-  parseRecurrence,
   StopReasonSchema,
 } from './values.js';
+import { termsOf } from './terms.js';
 
 const Uuid = z.uuid();
 
@@ -44,109 +42,25 @@ function requireExisting(state: AgreementState): Agreement {
   return state;
 }
 
-/** Two spellings of one duration (`P1M` and `P0Y1M`) are the same period. */
-function sameDuration(a: string, b: string): boolean {
-  const pa = parseDuration(a);
-  const pb = parseDuration(b);
-  return pa !== null && pb !== null && formatDuration(pa) === formatDuration(pb);
-}
-
-/** The plan the agreement charges for, checked against the catalog product the caller found. */
-function termsOf(command: CreateAgreement, offer: AgreementPlanOffer): AgreementTerms {
-  if (offer.providerId !== command.providerId) {
-    throw new DomainError('invalid', 'plan_not_found', 'No such plan in this catalog.', 'sku');
-  }
-  if (offer.kind !== 'subscription' || offer.period === null) {
+/** The confirmation deadline: `now` plus the pending lifetime, which must be a positive whole number of ms. */
+function confirmByOf(now: Date, lifetimeMs: number): string {
+  const at = now.getTime() + lifetimeMs;
+  if (!Number.isSafeInteger(lifetimeMs) || lifetimeMs <= 0 || !Number.isFinite(new Date(at).getTime())) {
     throw new DomainError(
       'invalid',
-      'not_a_subscription_plan',
-      `sku: the product "${offer.sku}" is sold once, not as a subscription.`,
-      'sku',
+      'invalid_pending_lifetime',
+      'pendingLifetimeMs: must be a positive whole number of milliseconds.',
+      'pendingLifetimeMs',
     );
   }
-  if (offer.status !== 'active') {
-    throw new DomainError(
-      'conflict',
-      'plan_retired',
-      `sku: the product "${offer.sku}" is no longer sold.`,
-      'sku',
-    );
-  }
-  if (offer.price.amount <= 0) {
-    throw new DomainError(
-      'invalid',
-      'free_plan',
-      `sku: the plan "${offer.sku}" is free; nothing to charge.`,
-      'sku',
-    );
-  }
-  if (command.price !== undefined && !moneyEquals(command.price, offer.price)) {
-    throw new DomainError(
-      'invalid',
-      'price_mismatch',
-      `price: must be the plan's price (${offer.price.amount} ${offer.price.currency} in minor units).`,
-      'price',
-    );
-  }
-  const recurrenceText = command.recurrence ?? `R/${offer.period}`;
-  const recurrence = parseRecurrence(recurrenceText);
-  if (recurrence === null) {
-    throw new DomainError(
-      'invalid',
-      'invalid_recurrence',
-      'recurrence: must be an ISO 8601 recurrence such as R/P1M or R12/P1M.',
-      'recurrence',
-    );
-  }
-  if (!sameDuration(recurrence.period, offer.period)) {
-    throw new DomainError(
-      'invalid',
-      'recurrence_mismatch',
-      `recurrence: the plan renews every ${offer.period}; use R/${offer.period} (or Rn/${offer.period}).`,
-      'recurrence',
-    );
-  }
-  const trial =
-    command.trial === undefined
-      ? offer.trial
-      : command.trial === null
-        ? null
-        : ensureValid(DurationSchema, command.trial, 'trial', 'invalid_trial');
-  const firstPayment = command.firstPayment ?? trial === null;
-  if (firstPayment && trial !== null) {
-    throw new DomainError(
-      'invalid',
-      'trial_with_first_payment',
-      'firstPayment: a trial is free, so nothing is charged at confirmation; set trial to null to charge at once.',
-      'firstPayment',
-    );
-  }
-  if (!firstPayment && trial === null) {
-    throw new DomainError(
-      'invalid',
-      'first_payment_required',
-      'firstPayment: without a trial the first period is charged at confirmation.',
-      'firstPayment',
-    );
-  }
-  return {
-    productId: offer.productId,
-    sku: offer.sku,
-    name: offer.name,
-    price: offer.price,
-    vatRate: offer.vatRate,
-    recurrence: recurrenceText,
-    period: offer.period,
-    count: recurrence.count,
-    trial,
-    firstPayment,
-  };
+  return new Date(at).toISOString();
 }
 
 function decideCreate(command: CreateAgreement, state: AgreementState, now: Date): AgreementEvent[] {
   if (state.status !== 'none') {
     throw new DomainError('conflict', 'agreement_exists', 'This agreement already exists.');
   }
+  const confirmBy = confirmByOf(now, command.pendingLifetimeMs);
   const agreementId = ensureValid(Uuid, command.agreementId, 'agreementId', 'invalid_agreement_id');
   const providerId = ensureValid(Uuid, command.providerId, 'providerId', 'invalid_provider_id');
   const sub = command.sub === undefined ? null : ensureValid(Uuid, command.sub, 'sub', 'invalid_sub');
@@ -171,6 +85,7 @@ function decideCreate(command: CreateAgreement, state: AgreementState, now: Date
         'invalid_redirect',
       ),
       createdAt: now.toISOString(),
+      confirmBy,
     }),
   ];
 }
@@ -181,16 +96,42 @@ function requireUser(a: Agreement, sub: string): void {
   if (owner !== null && owner !== sub) throw notFound();
 }
 
+/**
+ * A user may end only an agreement that is theirs: named for them, or confirmed by them. One that
+ * names nobody and was never confirmed is open to whoever has its link, so letting any of them
+ * cancel it would let a stranger end it for the user it was meant for; its provider withdraws it,
+ * or it lapses at its deadline.
+ */
+function requireUserMayEnd(a: Agreement, sub: string): void {
+  requireUser(a, sub);
+  if ((a.sub ?? a.requiredSub) === null) {
+    throw new DomainError(
+      'forbidden',
+      'agreement_not_named',
+      'This agreement names no user, so only its provider can cancel it before it is confirmed.',
+    );
+  }
+}
+
+const expired = (a: Agreement) =>
+  new DomainError(
+    'conflict',
+    'agreement_expired',
+    `The time to confirm this agreement ran out at ${a.confirmBy ?? 'its deadline'}; ask the provider for a new one.`,
+  );
+
 function decideConfirm(command: ConfirmAgreement, state: AgreementState, now: Date): AgreementEvent[] {
   const a = requireExisting(state);
   requireUser(a, command.sub);
   if (a.status === 'canceled') {
+    if (a.cancelReason === 'expired') throw expired(a);
     throw new DomainError('conflict', 'agreement_canceled', 'This agreement was canceled.');
   }
   if (a.status !== 'pending') {
     if (a.sub === command.sub && a.methodId === command.methodId) return [];
     throw new DomainError('conflict', 'agreement_not_pending', 'This agreement is already confirmed.');
   }
+  if (confirmationOverdue(a, now)) throw expired(a);
   const expected = a.subscriptionId;
   if (expected !== null && expected !== command.subscriptionId) {
     throw new DomainError('conflict', 'subscription_mismatch', 'The agreement drives another subscription.');
@@ -231,7 +172,7 @@ function actor(by: AgreementActor): AgreementActor {
 
 function decideCancel(command: CancelAgreement, state: AgreementState, now: Date): AgreementEvent[] {
   const a = requireExisting(state);
-  if (command.by.kind === 'user') requireUser(a, command.by.id);
+  if (command.by.kind === 'user') requireUserMayEnd(a, command.by.id);
   if (a.status === 'canceled') return [];
   if (a.status !== 'pending') {
     throw new DomainError(
@@ -241,6 +182,33 @@ function decideCancel(command: CancelAgreement, state: AgreementState, now: Date
     );
   }
   return [AgreementCanceled({ agreementId: a.agreementId, by: actor(command.by), at: now.toISOString() })];
+}
+
+/**
+ * The deadline passed while the agreement waited: the system cancels it, marked `expired`. An
+ * agreement confirmed in time (even one whose first payment is still in flight) does not lapse; if
+ * that payment fails it is pending again, and this then cancels it.
+ */
+function decideCancelExpired(state: AgreementState, now: Date): AgreementEvent[] {
+  const a = requireExisting(state);
+  if (a.status !== 'pending') return [];
+  if (!confirmationOverdue(a, now)) {
+    throw new DomainError(
+      'conflict',
+      'confirmation_deadline_not_reached',
+      a.confirmBy === null
+        ? 'This agreement has no confirmation deadline.'
+        : `This agreement may be confirmed until ${a.confirmBy}.`,
+    );
+  }
+  return [
+    AgreementCanceled({
+      agreementId: a.agreementId,
+      by: { ...CONFIRMATION_DEADLINE_ACTOR },
+      at: now.toISOString(),
+      expired: true,
+    }),
+  ];
 }
 
 function decideStop(command: StopAgreement, state: AgreementState, now: Date): AgreementEvent[] {
@@ -376,6 +344,8 @@ export const agreementDecider: Decider<AgreementState, AgreementCommand, Agreeme
         return decideFirstPaymentFailure(command, state, now);
       case 'CancelAgreement':
         return decideCancel(command, state, now);
+      case 'CancelExpiredAgreement':
+        return decideCancelExpired(state, now);
       case 'RecordCharge':
         return decideCharge(command, state, now);
       case 'RecordChargeFailure':

@@ -34,6 +34,12 @@ export const AgreementCreated = defineEvent(
     successRedirect: AgreementRedirectSchema,
     cancelRedirect: AgreementRedirectSchema,
     createdAt: InstantSchema,
+    /**
+     * From this instant on the agreement can no longer be confirmed (createdAt + the pending
+     * lifetime), and the renewal process cancels it if it is still pending. Absent in agreements
+     * made before confirmation deadlines existed: those never expire.
+     */
+    confirmBy: InstantSchema.optional(),
   }),
 );
 export type AgreementCreated = EventOf<typeof AgreementCreated>;
@@ -62,10 +68,20 @@ export const AgreementFirstPaymentFailed = defineEvent(
 );
 export type AgreementFirstPaymentFailed = EventOf<typeof AgreementFirstPaymentFailed>;
 
-/** The user or the provider withdrew an agreement that was never confirmed. */
+/**
+ * An agreement that was never confirmed ends: withdrawn by the user it names or by the provider, or
+ * canceled by the renewal process (`by.kind = 'system'`) because its confirmation deadline passed,
+ * in which case `expired` is true. `expired` is absent (never false) for every other cancel, so
+ * events written before deadlines existed read the same.
+ */
 export const AgreementCanceled = defineEvent(
   'AgreementCanceled',
-  z.object({ agreementId, by: AgreementActorSchema, at: InstantSchema }),
+  z.object({
+    agreementId,
+    by: AgreementActorSchema,
+    at: InstantSchema,
+    expired: z.literal(true).optional(),
+  }),
 );
 export type AgreementCanceled = EventOf<typeof AgreementCanceled>;
 

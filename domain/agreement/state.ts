@@ -1,5 +1,11 @@
 import type { AgreementEvent } from './events.js';
-import type { AgreementActor, AgreementExpiryReason, AgreementStatus, AgreementTerms } from './values.js';
+import type {
+  AgreementActor,
+  AgreementCancelReason,
+  AgreementExpiryReason,
+  AgreementStatus,
+  AgreementTerms,
+} from './values.js';
 
 /** A period whose charge failed and is being retried. */
 export interface Dunning {
@@ -25,6 +31,8 @@ export interface Agreement {
   readonly successRedirect: string;
   readonly cancelRedirect: string;
   readonly createdAt: string;
+  /** The instant from which it can no longer be confirmed; null (never) for agreements made before deadlines. */
+  readonly confirmBy: string | null;
   readonly methodId: string | null;
   readonly methodLabel: string | null;
   readonly subscriptionId: string | null;
@@ -40,6 +48,10 @@ export interface Agreement {
   readonly firstPaymentFailures: number;
   readonly dunning: Dunning | null;
   readonly stoppedBy: AgreementActor | null;
+  /** Who canceled it before it was confirmed (null unless canceled). */
+  readonly canceledBy: AgreementActor | null;
+  /** `expired` when the confirmation deadline passed; null for a withdrawal (or while not canceled). */
+  readonly cancelReason: AgreementCancelReason | null;
   readonly endedAt: string | null;
   readonly expiryReason: AgreementExpiryReason | null;
 }
@@ -49,6 +61,19 @@ export type AgreementState = { readonly status: 'none' } | Agreement;
 /** True once the user confirmed and the agreement has not been canceled. */
 export function isConfirmed(a: Agreement): boolean {
   return a.status !== 'pending' && a.status !== 'canceled';
+}
+
+/**
+ * True when a pending agreement's confirmation deadline has passed (exactly at `confirmBy` counts)
+ * but nothing has recorded it yet: it can no longer be confirmed, and the renewal process cancels it.
+ */
+export function confirmationOverdue(a: Agreement, now: Date): boolean {
+  return a.status === 'pending' && a.confirmBy !== null && now.getTime() >= Date.parse(a.confirmBy);
+}
+
+/** True when the agreement can no longer be confirmed because its deadline passed (recorded or not). */
+export function confirmationExpired(a: Agreement, now: Date): boolean {
+  return (a.status === 'canceled' && a.cancelReason === 'expired') || confirmationOverdue(a, now);
 }
 
 /** True while the agreement still charges (active, or retrying a failed charge). */
@@ -90,7 +115,13 @@ function evolveAgreement(a: Agreement, event: AgreementEvent): Agreement {
         firstPaymentFailures: a.firstPaymentFailures + 1,
       };
     case 'AgreementCanceled':
-      return { ...a, status: 'canceled', endedAt: event.data.at };
+      return {
+        ...a,
+        status: 'canceled',
+        canceledBy: event.data.by,
+        cancelReason: event.data.expired === true ? 'expired' : null,
+        endedAt: event.data.at,
+      };
     case 'AgreementCharged':
       return {
         ...a,
@@ -137,6 +168,7 @@ export function evolve(state: AgreementState, event: AgreementEvent): AgreementS
       successRedirect: d.successRedirect,
       cancelRedirect: d.cancelRedirect,
       createdAt: d.createdAt,
+      confirmBy: d.confirmBy ?? null,
       methodId: null,
       methodLabel: null,
       subscriptionId: null,
@@ -146,6 +178,8 @@ export function evolve(state: AgreementState, event: AgreementEvent): AgreementS
       firstPaymentFailures: 0,
       dunning: null,
       stoppedBy: null,
+      canceledBy: null,
+      cancelReason: null,
       endedAt: null,
       expiryReason: null,
     };

@@ -79,7 +79,8 @@ export const AgreementRedirectSchema = RedirectUrlSchema;
  * - `stopped`: stopped by the provider or the user; nothing more is charged and the subscription
  *   ends at the end of the last paid period;
  * - `expired`: ended by the agreement itself (the dunning schedule ran out, or the count was reached);
- * - `canceled`: never confirmed (canceled by the user on the page or by the provider).
+ * - `canceled`: never confirmed: canceled by the user it names, by the provider, or by the renewal
+ *   process once its confirmation deadline (`confirmBy`) passed.
  */
 export const AgreementStatusSchema = z.enum([
   'pending',
@@ -90,6 +91,16 @@ export const AgreementStatusSchema = z.enum([
   'canceled',
 ]);
 export type AgreementStatus = z.infer<typeof AgreementStatusSchema>;
+
+/**
+ * Why a never-confirmed agreement was canceled, when it was not simply withdrawn: `expired` — its
+ * confirmation deadline (`confirmBy`) passed and the renewal process canceled it.
+ */
+export const AgreementCancelReasonSchema = z.enum(['expired']);
+export type AgreementCancelReason = z.infer<typeof AgreementCancelReasonSchema>;
+
+/** Who cancels an agreement whose confirmation deadline passed. */
+export const CONFIRMATION_DEADLINE_ACTOR = { kind: 'system', id: 'confirmation-deadline' } as const;
 
 export const AgreementExpiryReasonSchema = z.enum(['payment_failed', 'completed']);
 export type AgreementExpiryReason = z.infer<typeof AgreementExpiryReasonSchema>;

@@ -23,7 +23,8 @@ export const CreateAgreementBody = z.strictObject({
   sku: SkuSchema.describe('A subscription plan of your catalog.'),
   sub: Sub.optional().describe(
     'The user who must confirm it. A user token agrees for its own user; left out with a ' +
-      'client_credentials token, whoever signs in on the confirmation page may confirm.',
+      'client_credentials token, whoever signs in on the confirmation page may confirm, and only ' +
+      'you can cancel it before then (its Cancel button just sends the user to cancelRedirect).',
   ),
   price: MoneySchema.optional().describe('Must be the plan’s price when given (integer minor units).'),
   recurrence: RecurrenceSchema.optional().describe(
@@ -85,9 +86,12 @@ export function toAgreementResource(doc: AgreementDoc, issuer: string) {
     lastTransactionId: doc.lastTransactionId,
     dunning: doc.dunning,
     stoppedBy: doc.stoppedBy,
+    canceledBy: doc.canceledBy,
+    cancelReason: doc.cancelReason,
     expiryReason: doc.expiryReason,
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
+    confirmBy: doc.confirmBy,
     confirmedAt: doc.confirmedAt,
     endedAt: doc.endedAt,
     updatedAt: doc.updatedAt,

@@ -1,28 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import express, { type Request } from 'express';
-import type { PaymentMethodView } from '../../application/payment-method/payment-method-queries.js';
-import { silentLogger } from '../../application/ports/logger.js';
-import type { TokenizedCard } from '../../application/ports/payment-provider.js';
-import type { UserView } from '../../application/user/user-queries.js';
-import { SqliteEphemeralStore } from '../../infrastructure/ephemeral/sqlite-ephemeral-store.js';
-import { type AccountSession, readCookie } from '../../infrastructure/http/account/account-session.js';
-import { correlation } from '../../infrastructure/http/correlation.js';
-import { errorHandler, notFound } from '../../infrastructure/http/error-handler.js';
-import { CsrfTokens } from '../../infrastructure/http/pages/csrf.js';
-import { createAgreementPageRouter } from '../../infrastructure/http/pay/agreement-page-router.js';
 import { safePayReturnTo } from '../../infrastructure/http/pay/pay-router.js';
-import { AgreementWorld, methodId, sub } from '../application/agreement/agreement-world.js';
-import { Browser, formAction, hiddenField, type Visit } from '../support/browser.js';
+import { type AgreementWorld, methodId, sub } from '../application/agreement/agreement-world.js';
+import { Browser, type Visit } from '../support/browser.js';
+import { AgreementApp, CANCEL, OK, SIGN_IN } from './agreement-app.js';
 
 const OTHER_SUB = '0190f3c2-7a1b-7c3d-8e4f-0000000000ff';
-const SIGN_IN = 'https://id.example/oauth/authorize';
-const OK = 'https://shop.example/ok';
-const CANCEL = 'https://shop.example/cancel';
 
 /**
  * The agreement confirmation page over HTTP as a browser without JavaScript goes through it: the
@@ -31,92 +13,20 @@ const CANCEL = 'https://shop.example/cancel';
  */
 describe('Agreement confirmation page (/pay/agreements/{id})', function () {
   this.timeout(60_000);
+  let app: AgreementApp;
   let w: AgreementWorld;
-  let server: Server;
-  let ephemeralDir: string;
-  let ephemeral: SqliteEphemeralStore;
   let base = '';
-  const sessions = new Map<string, string>();
 
   before(async () => {
-    w = await AgreementWorld.open('2026-01-31T10:00:00.000Z');
-    ephemeralDir = mkdtempSync(join(tmpdir(), 'tessera-agreement-page-'));
-    ephemeral = SqliteEphemeralStore.open({ file: join(ephemeralDir, 'ephemeral.db'), clock: w.clock });
-    const card = w.sandbox.provider();
-    const app = express();
-    app.use(correlation(silentLogger));
-    app.use(
-      createAgreementPageRouter({
-        issuer: () => base,
-        sessions: {
-          current: async (req: Request): Promise<AccountSession | null> => {
-            const key = readCookie(req, 'tessera_pay');
-            const owner = key === null ? undefined : sessions.get(key);
-            return owner === undefined
-              ? null
-              : { key: key!, sub: owner, sessionUid: 's', freshUntil: null, acr: null };
-          },
-          begin: async (_res, _issuer, options) =>
-            `${SIGN_IN}?return_to=${encodeURIComponent(options.returnTo ?? '')}`,
-        },
-        agreements: w.commands,
-        methods: {
-          list: async (owner: string): Promise<PaymentMethodView[]> =>
-            owner === sub && w.card?.kind === 'card'
-              ? [
-                  {
-                    methodId,
-                    kind: 'card',
-                    brand: 'visa',
-                    last4: w.card.last4,
-                    expMonth: 12,
-                    expYear: 2030,
-                    maskedPhone: null,
-                    isDefault: true,
-                    expired: false,
-                    available: true,
-                    createdAt: '2026-01-01T00:00:00.000Z',
-                  },
-                ]
-              : [],
-        },
-        wallet: {
-          saveCard: async (_owner: string, c: TokenizedCard) => {
-            w.card = { kind: 'card', ...c };
-            return { methodId, position: null, isDefault: true };
-          },
-        },
-        users: { getUser: async (id: string) => ({ sub: id, locale: null }) as unknown as UserView },
-        tokenizer: card,
-        store: ephemeral,
-        csrf: new CsrfTokens(Buffer.alloc(32, 7)),
-      }),
-    );
-    app.use(notFound());
-    app.use(errorHandler());
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    app = await AgreementApp.open('2026-01-31T10:00:00.000Z');
+    w = app.w;
+    base = app.base;
   });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await ephemeral.close();
-    rmSync(ephemeralDir, { recursive: true, force: true });
-    await w.close();
-  });
+  after(() => app.close());
 
-  /** A browser signed in (on the pay session) as `who`. */
-  function browser(who: string, language = 'en'): Browser {
-    const key = `session-${who}-${Math.random().toString(36).slice(2, 12)}`.replace(/[^A-Za-z0-9_-]/g, '');
-    sessions.set(key, who);
-    const b = new Browser(base, { 'accept-language': language });
-    b.jar.store(`${base}/pay/x`, new Headers({ 'set-cookie': `tessera_pay=${key}; Path=/pay` }));
-    return b;
-  }
-
+  const browser = (who: string, language = 'en') => app.browser(who, language);
   const submit = (b: Browser, page: Visit, action: string, fields: Record<string, string> = {}) =>
-    b.post(formAction(page.body, action), { csrf: hiddenField(page.body, 'csrf'), ...fields });
+    app.submit(b, page, action, fields);
 
   it('lets the sign-in come back to an agreement page', () => {
     const id = '0190f3c2-7a1b-7c3d-8e4f-0000000000a9';

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { AgreementActorSchema, AgreementStatusSchema } from '../../../domain/agreement/values.js';
+import {
+  AgreementActorSchema,
+  AgreementCancelReasonSchema,
+  AgreementStatusSchema,
+} from '../../../domain/agreement/values.js';
 import { MoneySchema } from '../../../domain/shared/money.js';
 import {
   AgreementListQuery,
@@ -34,7 +38,7 @@ export const AgreementResource = z
     status: AgreementStatusSchema.describe(
       'pending → active ⇄ past_due (a renewal failed; retried on the dunning schedule) → expired ' +
         '(retries ran out, or every counted period was paid); `stopped` by the provider or user; ' +
-        '`canceled` when never confirmed.',
+        '`canceled` when never confirmed (withdrawn, or not confirmed by `confirmBy`).',
     ),
     sku: z.string(),
     productId: z.uuid(),
@@ -68,9 +72,21 @@ export const AgreementResource = z
       })
       .nullable(),
     stoppedBy: AgreementActorSchema.nullable(),
+    canceledBy: AgreementActorSchema.nullable().describe(
+      'Who canceled it before it was confirmed: the provider, the user it names, or `system` when ' +
+        'its confirmation deadline passed.',
+    ),
+    cancelReason: AgreementCancelReasonSchema.nullable().describe(
+      '`expired`: not confirmed by `confirmBy`. Null for a withdrawal, or when not canceled.',
+    ),
     expiryReason: z.enum(['payment_failed', 'completed']).nullable(),
     createdBy: z.string(),
     createdAt: Instant,
+    confirmBy: Instant.nullable().describe(
+      'The confirmation deadline: from this instant on the agreement can no longer be confirmed, ' +
+        'and a pending one is canceled (`cancelReason: expired`). Null for agreements made before ' +
+        'deadlines existed.',
+    ),
     confirmedAt: Instant.nullable(),
     endedAt: Instant.nullable(),
     updatedAt: Instant,
@@ -98,8 +114,10 @@ export const AGREEMENTS_API: readonly RouteDoc[] = defineRoutes([
     summary: 'Ask a user to agree to recurring charges',
     description:
       'Creates a pending agreement on one of your subscription plans and answers its confirmation ' +
-      'page (`links.confirmation`), where the user chooses or adds a card. Renewals charge that card ' +
-      'off-session a day before each period ends; failures are retried after 1, 3 and 5 days.',
+      'page (`links.confirmation`), where the user chooses or adds a card. The user must confirm ' +
+      'before `confirmBy` (24 hours after creation by default); after that the agreement is ' +
+      'canceled with `cancelReason: expired`. Renewals charge that card off-session a day before ' +
+      'each period ends; failures are retried after 1, 3 and 5 days.',
     tags: [TAG],
     security: WRITE,
     headers: IdempotencyKeyHeader,
@@ -160,12 +178,19 @@ export const AGREEMENTS_API: readonly RouteDoc[] = defineRoutes([
     summary: 'Stop charging',
     description:
       'Nothing more is charged; the subscription ends with the period already paid. A pending ' +
-      'agreement is canceled. Repeating it answers the agreement as it stands.',
+      'agreement is canceled (`canceledBy` is you). Repeating it answers the agreement as it stands.',
     tags: [TAG],
     security: WRITE,
     params: AgreementParams,
     body: StopAgreementBody,
     bodyRequired: false,
-    responses: { 200: json('The agreement.', AgreementResource, WRITE_HEADERS), 404: noAgreement },
+    responses: {
+      200: json('The agreement.', AgreementResource, WRITE_HEADERS),
+      403: problem(
+        'A user token cannot cancel a pending agreement that names no user; only its provider can.',
+        'agreement_not_named',
+      ),
+      404: noAgreement,
+    },
   },
 ]);

@@ -25,6 +25,8 @@ export interface AgreementStrings {
   readonly canceled: string;
   readonly endedTitle: string;
   readonly ended: string;
+  readonly expiredTitle: string;
+  readonly expired: string;
   readonly pendingTitle: string;
   readonly pending: string;
   readonly refusedTitle: string;
@@ -70,6 +72,10 @@ const EN: AgreementStrings = {
   canceled: 'This agreement was canceled. Nothing was charged.',
   endedTitle: 'Agreement ended',
   ended: 'This agreement has ended.',
+  expiredTitle: 'Time to confirm ran out',
+  expired:
+    'This agreement was not confirmed in time and can no longer be confirmed. Nothing was charged. ' +
+    'Go back to the shop to start again.',
   pendingTitle: 'Payment in progress',
   pending: 'We are waiting for confirmation of your payment. Reload this page in a moment.',
   refusedTitle: 'Not your agreement',
@@ -99,6 +105,10 @@ const NB: AgreementStrings = {
   canceled: 'Denne avtalen ble avbrutt. Ingenting ble trukket.',
   endedTitle: 'Avtalen er avsluttet',
   ended: 'Denne avtalen er avsluttet.',
+  expiredTitle: 'Fristen for å bekrefte er ute',
+  expired:
+    'Denne avtalen ble ikke bekreftet i tide og kan ikke lenger bekreftes. Ingenting ble trukket. ' +
+    'Gå tilbake til butikken for å starte på nytt.',
   pendingTitle: 'Betalingen behandles',
   pending: 'Vi venter på bekreftelse av betalingen. Last inn siden på nytt om litt.',
   refusedTitle: 'Ikke din avtale',

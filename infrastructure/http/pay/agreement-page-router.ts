@@ -5,7 +5,14 @@
  *   POST /pay/agreements/:id/confirm   agree with a saved card (the first period is charged now when agreed)
  *   POST /pay/agreements/:id/new-card  off to the card provider's hosted form
  *   GET  /pay/agreements/:id/card      back from the card form: the card is saved, then the agreement confirmed with it
- *   POST /pay/agreements/:id/cancel    cancel, then off to the provider's cancelRedirect
+ *   POST /pay/agreements/:id/cancel    off to the provider's cancelRedirect, canceling the agreement
+ *                                      only when it names the signed-in user
+ *
+ * Like a hosted checkout session, the page works until the agreement's confirmation deadline
+ * (`confirmBy`); from then on it says the time ran out instead of offering the forms, whether or not
+ * the renewal process has canceled the agreement yet. An agreement that names no user is open to
+ * whoever signs in with its link, so its Cancel button only leaves: the link stays usable for the
+ * user it was meant for until the deadline, or until the provider withdraws it.
  *
  * It shares the payment page's sign-in and session (PAY_SESSION_SCOPE, cookie on /pay). Only cards
  * are offered: renewals charge off-session, and the sandbox carrier operator bills only while the
@@ -40,7 +47,7 @@ export interface AgreementPageDeps {
   readonly issuer: () => string;
   /** The payment page's sessions (PAY_SESSION_SCOPE). */
   readonly sessions: Pick<AccountSessions, 'current' | 'begin'>;
-  readonly agreements: Pick<AgreementCommands, 'load' | 'confirm' | 'stopByUser'>;
+  readonly agreements: Pick<AgreementCommands, 'load' | 'confirm' | 'stopByUser' | 'confirmationExpired'>;
   readonly methods: Pick<PaymentMethodQueries, 'list'>;
   readonly wallet: Pick<PaymentMethodCommands, 'saveCard'>;
   readonly users: Pick<UserQueries, 'getUser'>;
@@ -92,6 +99,8 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   async function show(res: Response, s: Scene, status: number, error?: string): Promise<void> {
     const t = agreementStrings(s.locale);
     const a = s.agreement;
+    if (deps.agreements.confirmationExpired(a))
+      return message(res, s.locale, status === 200 ? 200 : 409, t.expiredTitle, t.expired);
     if (a.status === 'canceled') return message(res, s.locale, 200, t.canceledTitle, t.canceled);
     if (a.status === 'stopped' || a.status === 'expired')
       return message(res, s.locale, 200, t.endedTitle, t.ended);
@@ -218,6 +227,12 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
     if (s.agreement.status !== 'pending')
       throw new DomainError('conflict', 'agreement_not_pending', 'Not pending.');
   };
+  /** Still open for confirmation: pending, and its deadline not reached (the decider checks it again). */
+  const requireConfirmable = (s: Scene) => {
+    if (deps.agreements.confirmationExpired(s.agreement))
+      throw new DomainError('conflict', 'agreement_expired', 'The time to confirm ran out.');
+    requirePending(s);
+  };
 
   router.get(
     '/pay/agreements/:id',
@@ -227,7 +242,7 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   router.post(
     '/pay/agreements/:id/confirm',
     ...post(async (req, res, s) => {
-      requirePending(s);
+      requireConfirmable(s);
       const outcome = await deps.agreements.confirm(
         s.agreement.agreementId,
         s.session.sub,
@@ -241,7 +256,7 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   router.post(
     '/pay/agreements/:id/new-card',
     ...post(async (_req, res, s) => {
-      requirePending(s);
+      requireConfirmable(s);
       if (deps.tokenizer === null)
         throw new DomainError('conflict', 'payment_method_unavailable', 'No card provider.');
       const state = randomBytes(32).toString('base64url');
@@ -272,7 +287,7 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
         (await deps.store.consume(CARD_STATE_NAMESPACE, key));
       const failed = payStrings(s.locale).errors.cardFormFailed;
       if (!valid) return show(res, s, s.agreement.status === 'pending' ? 400 : 200, failed);
-      requirePending(s);
+      requireConfirmable(s);
       const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
       const card = token === '' || deps.tokenizer === null ? null : await deps.tokenizer.describeToken(token);
       if (card === null) return show(res, s, 400, failed);
@@ -291,9 +306,14 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   router.post(
     '/pay/agreements/:id/cancel',
     ...post(async (_req, res, s) => {
+      const a = s.agreement;
+      // Nothing to cancel for this user: the deadline ended it (or will, at the next step), or it
+      // names nobody and so is not theirs to end. Back to the shop, changing nothing.
+      if (deps.agreements.confirmationExpired(a) || (a.status === 'pending' && a.requiredSub === null))
+        return res.redirect(303, a.cancelRedirect);
       requirePending(s);
-      await deps.agreements.stopByUser(s.session.sub, s.agreement.agreementId, s.ctx);
-      res.redirect(303, s.agreement.cancelRedirect);
+      await deps.agreements.stopByUser(s.session.sub, a.agreementId, s.ctx);
+      res.redirect(303, a.cancelRedirect);
     }),
   );
 

@@ -133,7 +133,13 @@ export class AgreementWorld {
 
   chargerOf(handler: CommandHandler): AgreementCharger {
     const transactions = new TransactionCommands(handler);
-    const flow = new PaymentFlow(
+    const flow = this.paymentFlow(handler, transactions);
+    return new AgreementCharger({ handler, store: this.store, transactions, flow, methods: this.methods() });
+  }
+
+  /** The payment flow against the sandbox card processor (its reconciliation settles unknown outcomes). */
+  paymentFlow(handler = this.handler(), transactions = new TransactionCommands(handler)): PaymentFlow {
+    return new PaymentFlow(
       transactions,
       handler,
       this.store,
@@ -142,7 +148,6 @@ export class AgreementWorld {
       { card: this.sandbox.provider() },
       { returnUrl: (t, a) => `${RETURN_ORIGIN}/pay/${t}/return?attempt=${a}` },
     );
-    return new AgreementCharger({ handler, store: this.store, transactions, flow, methods: this.methods() });
   }
 
   /** Another process's renewal machinery over the same stores. */

@@ -33,6 +33,9 @@ const T1 = '2026-01-02T00:00:00.000Z';
 const DAY = 86_400_000;
 const SCHEDULE = [DAY, 3 * DAY, 5 * DAY];
 const price = { amount: 9900, currency: 'NOK' };
+const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+/** The default pending lifetime: an agreement made at T0 may be confirmed until T0 + one day. */
+const DEADLINE = plus(T0, DAY);
 
 const offer = (overrides: Partial<AgreementPlanOffer> = {}): AgreementPlanOffer => ({
   productId: '0190f3c2-7a1b-7c3d-8e4f-0000000000d1',
@@ -56,6 +59,7 @@ const create = (overrides: Partial<CreateAgreement> = {}): CreateAgreement => ({
   plan: offer(),
   successRedirect: 'https://shop.example/ok',
   cancelRedirect: 'https://shop.example/cancel',
+  pendingLifetimeMs: DAY,
   ...overrides,
 });
 
@@ -73,7 +77,7 @@ const terms = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const created = (t = terms(), who: string | null = null) =>
+const created = (t = terms(), who: string | null = null, confirmBy: string | null = DEADLINE) =>
   AgreementCreated({
     agreementId,
     providerId,
@@ -83,6 +87,7 @@ const created = (t = terms(), who: string | null = null) =>
     successRedirect: 'https://shop.example/ok',
     cancelRedirect: 'https://shop.example/cancel',
     createdAt: T0,
+    ...(confirmBy === null ? {} : { confirmBy }),
   });
 const confirmed = (who = sub) =>
   AgreementConfirmed({
@@ -124,7 +129,6 @@ const failure = (period: number, attempt: number): AgreementCommand => ({
 
 const at = (iso: string) => deciderSpec(agreementDecider, { now: new Date(iso) });
 const spec = at(T0);
-const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
 describe('ChargingAgreement decider', () => {
   it('registers every event with its schema', () => {
@@ -439,6 +443,161 @@ describe('ChargingAgreement decider', () => {
         .given([...done, expired])
         .when({ type: 'CompleteAgreement' })
         .then([]);
+    });
+  });
+
+  describe('confirmation deadline', () => {
+    const lapse: AgreementCommand = { type: 'CancelExpiredAgreement' };
+    const lapsed = (when: string) =>
+      AgreementCanceled({
+        agreementId,
+        by: { kind: 'system', id: 'confirmation-deadline' },
+        at: when,
+        expired: true,
+      });
+
+    it('is fixed at creation: created at + the pending lifetime', () => {
+      at('2026-03-10T08:30:00.000Z')
+        .given([])
+        .when(create({ pendingLifetimeMs: 2 * 3600_000 }))
+        .then([
+          AgreementCreated({
+            ...created().data,
+            createdAt: '2026-03-10T08:30:00.000Z',
+            confirmBy: '2026-03-10T10:30:00.000Z',
+          }),
+        ]);
+      for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        spec
+          .given([])
+          .when(create({ pendingLifetimeMs: bad }))
+          .thenThrows('invalid_pending_lifetime', 'invalid');
+      }
+    });
+
+    it('allows confirming just before the deadline, and refuses exactly at it', () => {
+      at(plus(DEADLINE, -1))
+        .given([created()])
+        .when(confirm)
+        .then([AgreementConfirmed({ ...confirmed().data, at: plus(DEADLINE, -1) })]);
+      const refused = at(DEADLINE)
+        .given([created()])
+        .when(confirm)
+        .thenThrows('agreement_expired', 'conflict');
+      expect(refused.message).to.include(DEADLINE);
+      at(plus(DEADLINE, DAY)).given([created()]).when(confirm).thenThrows('agreement_expired');
+    });
+
+    it('is canceled by the system once passed, marked expired, and cannot be confirmed after', () => {
+      spec.given([created()]).when(lapse).thenThrows('confirmation_deadline_not_reached', 'conflict');
+      at(plus(DEADLINE, -1)).given([created()]).when(lapse).thenThrows('confirmation_deadline_not_reached');
+      at(DEADLINE)
+        .given([created()])
+        .when(lapse)
+        .then([lapsed(DEADLINE)]);
+      const state = at(DEADLINE).given([created()]).when(lapse).thenState() as Agreement;
+      expect(state).to.deep.include({
+        status: 'canceled',
+        canceledBy: { kind: 'system', id: 'confirmation-deadline' },
+        cancelReason: 'expired',
+        endedAt: DEADLINE,
+      });
+      const later = at(plus(DEADLINE, DAY));
+      later
+        .given([created(), lapsed(DEADLINE)])
+        .when(lapse)
+        .then([]);
+      later
+        .given([created(), lapsed(DEADLINE)])
+        .when(confirm)
+        .thenThrows('agreement_expired');
+    });
+
+    it('does not end an agreement confirmed in time, but does once its first payment failed', () => {
+      const after = at(plus(DEADLINE, 1));
+      after.given([created(), confirmed()]).when(lapse).then([]);
+      after
+        .given([created(), confirmed(), charged(1)])
+        .when(lapse)
+        .then([]);
+      const firstFailed = AgreementFirstPaymentFailed({
+        agreementId,
+        transactionId: tx1,
+        code: 'action_abandoned',
+        at: DEADLINE,
+      });
+      after
+        .given([created(), confirmed(), firstFailed])
+        .when(lapse)
+        .then([lapsed(plus(DEADLINE, 1))]);
+    });
+
+    it('never passes for an agreement created before deadlines existed', () => {
+      const old = created(terms(), null, null);
+      expect(old.data).to.not.have.property('confirmBy');
+      expect(() => new EventRegistry(agreementEvents).encode(old.type, old.data)).to.not.throw();
+      const years = at(plus(T0, 3 * 365 * DAY));
+      years.given([old]).when(lapse).thenThrows('confirmation_deadline_not_reached');
+      years
+        .given([old])
+        .when(confirm)
+        .then([AgreementConfirmed({ ...confirmed().data, at: plus(T0, 3 * 365 * DAY) })]);
+    });
+  });
+
+  describe('who may cancel a pending agreement', () => {
+    const byUser = (id: string) => ({ kind: 'user' as const, id });
+    const byProvider = { kind: 'provider' as const, id: 'client-1' };
+
+    it('refuses a user’s cancel or stop of an agreement that names nobody', () => {
+      for (const type of ['CancelAgreement', 'StopAgreement'] as const) {
+        spec
+          .given([created()])
+          .when({ type, by: byUser(sub) })
+          .thenThrows('agreement_not_named', 'forbidden');
+      }
+      // Still so after a first payment failed and put it back to pending.
+      const firstFailed = AgreementFirstPaymentFailed({
+        agreementId,
+        transactionId: tx1,
+        code: 'card_declined',
+        at: T0,
+      });
+      spec
+        .given([created(), confirmed(), firstFailed])
+        .when({ type: 'CancelAgreement', by: byUser(sub) })
+        .thenThrows('agreement_not_named');
+    });
+
+    it('lets the named user cancel, and tells anyone else it does not exist', () => {
+      const named = created(terms(), sub);
+      for (const type of ['CancelAgreement', 'StopAgreement'] as const) {
+        spec
+          .given([named])
+          .when({ type, by: byUser(sub) })
+          .then([AgreementCanceled({ agreementId, by: byUser(sub), at: T0 })]);
+        spec
+          .given([named])
+          .when({ type, by: byUser(otherSub) })
+          .thenThrows('agreement_not_found', 'not_found');
+      }
+      const state = spec
+        .given([named])
+        .when({ type: 'CancelAgreement', by: byUser(sub) })
+        .thenState() as Agreement;
+      expect(state).to.deep.include({ status: 'canceled', canceledBy: byUser(sub), cancelReason: null });
+    });
+
+    it('keeps the provider’s and the system’s cancels of an unnamed agreement', () => {
+      spec
+        .given([created()])
+        .when({ type: 'StopAgreement', by: byProvider })
+        .then([AgreementCanceled({ agreementId, by: byProvider, at: T0 })]);
+      const system = { kind: 'system' as const, id: 'subscription-ended' };
+      spec
+        .given([created()])
+        .when({ type: 'CancelAgreement', by: system })
+        .then([AgreementCanceled({ agreementId, by: system, at: T0 })]);
     });
   });
 });
