@@ -152,10 +152,10 @@ describe('Browser: the hosted payment page in headless Chromium', function () {
   }
 
   /** From the payment page: "Pay with a new card", then the card typed into the processor's form. */
-  async function payWithNewCard(page: Page, number: string): Promise<void> {
+  async function payWithNewCard(page: Page, number: string, keep = true): Promise<void> {
     const save = page.getByLabel('Save the card for next time');
-    await save.check();
-    expect(await save.isChecked()).to.equal(true);
+    await save.setChecked(keep);
+    expect(await save.isChecked()).to.equal(keep);
     await page.getByRole('button', { name: 'Pay with a new card' }).click();
     await page.getByRole('heading', { name: 'Add a card' }).waitFor();
     expect(new URL(page.url()).pathname).to.equal('/sandbox/card/checkout');
@@ -245,6 +245,60 @@ describe('Browser: the hosted payment page in headless Chromium', function () {
       await payWithNewCard(page, '4242 4242 4242 4242');
       await expectAtShop(page, shop, id);
       expect(await transactionStatus(id)).to.equal('captured');
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+  it('passes the card issuer’s challenge step on the processor’s page and goes back to the shop', async () => {
+    const { id, link } = await createTransaction(SUCCESS);
+    const context = await chromium!.newContext({ locale: 'en-US' });
+    try {
+      const { page, errors, shop } = await watchedPage(context);
+      await openPayment(page, id, link);
+      await payWithNewCard(page, '4000 0027 6000 3184', false);
+      await page.getByRole('heading', { name: 'Confirm your payment' }).waitFor();
+      expect(new URL(page.url()).pathname).to.match(/^\/sandbox\/card\/challenge\//);
+      expect(await transactionStatus(id)).to.equal('requires_action');
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await expectAtShop(page, shop, id);
+      expect(await transactionStatus(id)).to.equal('captured');
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('pays by the phone bill of the verified phone and goes back to the shop', async () => {
+    const { id, link } = await createTransaction(SUCCESS);
+    const context = await chromium!.newContext({ locale: 'en-US' });
+    try {
+      const { page, errors, shop } = await watchedPage(context);
+      await openPayment(page, id, link);
+      await page.getByRole('button', { name: 'Pay with your phone bill (+47*****001)' }).click();
+      await expectAtShop(page, shop, id);
+      expect(await transactionStatus(id)).to.equal('captured');
+      const tx = (await acme.call('GET', `/v1/transactions/${id}`)).body as {
+        attempts: Array<{ method: { kind: string } }>;
+      };
+      expect(tx.attempts.map((a) => a.method.kind)).to.deep.equal(['carrier']);
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('cancels the payment, going back to the shop’s cancel address, and nothing is charged', async () => {
+    const { id, link } = await createTransaction(SUCCESS);
+    const context = await chromium!.newContext({ locale: 'en-US' });
+    try {
+      const { page, errors, shop } = await watchedPage(context);
+      await openPayment(page, id, link);
+      await page.getByRole('button', { name: 'Cancel payment' }).click();
+      await page.getByRole('heading', { name: 'Thank you for your order' }).waitFor();
+      expect(page.url()).to.equal(CANCEL);
+      expect(shop).to.deep.equal([CANCEL]);
+      expect(await transactionStatus(id)).to.equal('canceled');
       expect(errors, errors.join('\n')).to.deep.equal([]);
     } finally {
       await context.close();
