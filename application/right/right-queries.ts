@@ -3,7 +3,7 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import { type RightState, rightStateAt } from '../../domain/right/values.js';
 import { RIGHTS_PROJECTION, type RightDoc } from '../../projections/rights.js';
 import type { Clock } from '../ports/clock.js';
-import type { Page, ReadCollection, Where } from '../ports/read-model-store.js';
+import type { FindOptions, Page, ReadCollection, Where } from '../ports/read-model-store.js';
 import type { Views } from '../ports/views.js';
 import { PORTS } from '../tokens.js';
 
@@ -60,14 +60,17 @@ function answer(doc: RightDoc | undefined, reason: AccessReason): AccessAnswer {
 /** Whether `doc` should replace `best` as the deciding right of its state. */
 function better(state: RightState, doc: RightDoc, best: RightDoc): boolean {
   // Not yet valid: the one starting soonest; every other state: the one ending last.
-  return state === 'CREATED' ? doc.validFrom < best.validFrom : endsLater(doc, best);
+  if (state === 'CREATED') {
+    return doc.validFrom < best.validFrom || (doc.validFrom === best.validFrom && doc.id < best.id);
+  }
+  return endsLater(doc, best) || (!endsLater(best, doc) && doc.id < best.id);
 }
 
 /**
  * Decides access from a user's rights for one SKU. Allowed by the active right that lasts longest.
  * Otherwise the answer names the right closest to being usable, in this order: suspended (valid
  * now but held back), not yet valid (the one starting soonest), expired (the one that ended last),
- * terminated. Ties go to the right listed first.
+ * terminated. Ties go to the lowest right id, so the answer does not depend on the order listed.
  */
 export function decideAccess(docs: readonly RightDoc[], at: Date): AccessAnswer {
   let active: RightDoc | undefined;
@@ -103,10 +106,13 @@ export function decideAccess(docs: readonly RightDoc[], at: Date): AccessAnswer 
   return NO_RIGHT;
 }
 
-/** The rights for one SKU that have not ended by `at` (any state); listed in the same order as all. */
+/** The rights for one SKU that have not ended by `at` (any state). */
 function liveWhere(providerId: string, sub: string, sku: string, at: Date): Where {
   return { providerId, sub, sku, endsAt: { $gt: at.toISOString() } };
 }
+
+/** In the lookup index's own order, so the query needs no sorting step. */
+const LIVE_ORDER = { field: 'endsAt', direction: 'asc' } as const;
 
 /**
  * Whether the rights that have not ended decide access without the rest of the history: every
@@ -144,17 +150,18 @@ export class RightQueries {
   }
 
   /** Every matching right. Nearly always one page, so that case takes no further steps. */
-  private findAll(where: Where): Promise<RightDoc[]> {
+  private findAll(where: Where, sort?: FindOptions['sort']): Promise<RightDoc[]> {
+    const options = { where, limit: PAGE, ...(sort ? { sort } : {}) };
     return this.rights()
-      .find({ where, limit: PAGE })
-      .then((first) => (first.nextCursor === null ? first.items : this.remaining(where, first)));
+      .find(options)
+      .then((first) => (first.nextCursor === null ? first.items : this.remaining(options, first)));
   }
 
-  private async remaining(where: Where, first: Page<RightDoc>): Promise<RightDoc[]> {
+  private async remaining(options: FindOptions, first: Page<RightDoc>): Promise<RightDoc[]> {
     const docs = [...first.items];
     let cursor = first.nextCursor;
     while (cursor !== null) {
-      const page = await this.rights().find({ where, limit: PAGE, cursor });
+      const page = await this.rights().find({ ...options, cursor });
       docs.push(...page.items);
       cursor = page.nextCursor;
     }
@@ -195,7 +202,7 @@ export class RightQueries {
   accessNow(sub: string, providerId: string, sku: string, at: Date): AccessAnswer | undefined {
     const rights = this.views.viewSync?.<RightDoc>(RIGHTS_PROJECTION, 'rights');
     if (rights === undefined) return undefined;
-    const live = rights.find({ where: liveWhere(providerId, sub, sku, at), limit: PAGE });
+    const live = rights.find({ where: liveWhere(providerId, sub, sku, at), sort: LIVE_ORDER, limit: PAGE });
     if (live.nextCursor === null && decidesAlone(live.items, at)) return decideAccess(live.items, at);
     const page = rights.find({ where: { providerId, sub, sku }, limit: PAGE });
     return page.nextCursor === null ? decideAccess(page.items, at) : undefined;
@@ -208,7 +215,7 @@ export class RightQueries {
     sku: string,
     at: Date = this.clock.now(),
   ): Promise<AccessAnswer> {
-    const live = await this.findAll(liveWhere(providerId, sub, sku, at));
+    const live = await this.findAll(liveWhere(providerId, sub, sku, at), LIVE_ORDER);
     if (decidesAlone(live, at)) return decideAccess(live, at);
     return decideAccess(await this.findAll({ providerId, sub, sku }), at);
   }

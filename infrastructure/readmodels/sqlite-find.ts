@@ -136,7 +136,8 @@ export interface FindPlanOptions {
  * with `... OR field IS NULL` (which defeats index seeks), the rows are split into a null segment,
  * ordered by id, and a non-null segment, ordered by (field, id); the caller runs the segment queries
  * in order until it has `limit + 1` rows. When `where` pins the sort field to one value (or the sort
- * is by id), order by id alone.
+ * is by id), order by id alone; when it bounds the sort field by a range, which no null satisfies,
+ * the null segment is left out.
  */
 export function findQueries(table: string, n: NormalizedFind, options: FindPlanOptions): SegmentQuery[] {
   const baseParams: SqlParam[] = [];
@@ -173,6 +174,13 @@ export function findQueries(table: string, n: NormalizedFind, options: FindPlanO
   };
 
   const cursor = n.after;
+  // A range on the sort field matches no null, so the null segment would always come back empty
+  // (after a null cursor come all values ascending, and nothing descending).
+  if (normalizedIsRange(n.where, field)) {
+    if (cursor === null) return [values(null)];
+    if (cursor.sortValue === null) return n.sort.direction === 'asc' ? [values(null)] : [];
+    return [values({ sortValue: bindValue(cursor.sortValue), id: cursor.id })];
+  }
   if (cursor === null) {
     return n.sort.direction === 'asc' ? [nulls(null), values(null)] : [values(null), nulls(null)];
   }
@@ -192,6 +200,11 @@ export function findQueries(table: string, n: NormalizedFind, options: FindPlanO
 export function limited(sql: string, limit: number): string {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`Invalid row limit ${String(limit)}`);
   return `${sql} LIMIT ${limit}`;
+}
+
+function normalizedIsRange(where: Where, field: string): boolean {
+  const condition = where[field];
+  return condition !== undefined && normalizeCondition(field, condition).kind === 'range';
 }
 
 function normalizedIsEq(where: Where, field: string): boolean {

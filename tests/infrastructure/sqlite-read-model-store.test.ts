@@ -255,6 +255,34 @@ describe('SqliteReadModelStore', () => {
       expect(equality).to.match(/SEARCH rm_subs USING INDEX rm_subs__u_\w+ \(<expr>=\?\)/);
     });
 
+    it('reads a range on the sort field in one index scan, with no segment for missing values', async () => {
+      for (const direction of ['asc', 'desc'] as const) {
+        const options: FindOptions = {
+          where: { providerId: 'p3', createdAt: { $gt: 1_700_000_000_100 } },
+          sort: { field: 'createdAt', direction },
+        };
+        const segments = plans(options);
+        expect(segments, direction).to.have.length(1);
+        expect(segments[0]).to.match(/SEARCH rm_subs USING INDEX/);
+        expect(segments[0]).to.not.contain('TEMP B-TREE');
+        expect(plans(await page2(options)), direction).to.have.length(1);
+        // Every page, walked to the end, in order and without repeats.
+        const seen: number[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store
+            .collection('subs')
+            .find({ ...options, limit: 7, ...(cursor ? { cursor } : {}) });
+          seen.push(...page.items.map((d) => d.createdAt as number));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        const expected = Array.from({ length: 500 }, (_, i) => i)
+          .filter((i) => i % 10 === 3 && 1_700_000_000_000 + i > 1_700_000_000_100)
+          .map((i) => 1_700_000_000_000 + i);
+        expect(seen).to.deep.equal(direction === 'asc' ? expected : expected.reverse());
+      }
+    });
+
     it('uses the index for counts and $in lists', () => {
       const count = (where: Where): string => {
         const q = countQuery('rm_subs', where);

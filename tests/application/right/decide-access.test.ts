@@ -61,10 +61,14 @@ describe('decideAccess', () => {
     });
   });
 
-  it('gives ties to the right listed first', () => {
+  it('gives ties to the lowest right id, whatever the order the rights are listed in', () => {
     expect(decideAccess([right('a', {}), right('b', {})], AT).rightId).to.equal('a');
+    expect(decideAccess([right('b', {}), right('a', {})], AT).rightId).to.equal('a');
     const a = right('a', { validFrom: '2026-06-10T00:00:00.000Z' });
-    const b = right('b', { validFrom: '2026-06-10T00:00:00.000Z' });
+    const b = right('b', { validFrom: '2026-06-10T00:00:00.000Z', validUntil: '2026-06-20T00:00:00.000Z' });
     expect(decideAccess([a, b], AT).rightId).to.equal('a');
+    expect(decideAccess([b, a], AT).rightId).to.equal('a');
+    const ended = (id: string) => right(id, { validUntil: '2026-05-20T00:00:00.000Z' });
+    expect(decideAccess([ended('d'), ended('c')], AT)).to.include({ rightId: 'c', reason: 'expired' });
   });
 });
