@@ -114,6 +114,25 @@ function liveWhere(providerId: string, sub: string, sku: string, at: Date): Wher
 /** In the lookup index's own order, so the query needs no sorting step. */
 const LIVE_ORDER = { field: 'endsAt', direction: 'asc' } as const;
 
+/** The rights that end last come first: the one that allows is nearly always among the first few. */
+const LATEST_FIRST = { field: 'endsAt', direction: 'desc' } as const;
+const FIRST_LOOK = 16;
+
+/**
+ * The answer when the rights that end last decide it alone: an active right is among them, and so
+ * is every right that could outrank it (ends no earlier, ties going to the lowest id). Undefined
+ * when there is none active among them, or more rights could still end as late.
+ */
+function allowedByLatest(latest: Page<RightDoc>, at: Date): AccessAnswer | undefined {
+  let best: RightDoc | undefined;
+  for (const doc of latest.items) {
+    if (rightStateAt(doc, at) === 'ACTIVE' && (best === undefined || better('ACTIVE', doc, best))) best = doc;
+  }
+  if (best === undefined) return undefined;
+  if (latest.nextCursor !== null && latest.items.at(-1)!.endsAt >= best.endsAt) return undefined;
+  return answer(best, 'active');
+}
+
 /**
  * Whether the rights that have not ended decide access without the rest of the history: every
  * right left out has ended (EXPIRED, or TERMINATED), and one active, suspended or not yet valid
@@ -202,7 +221,10 @@ export class RightQueries {
   accessNow(sub: string, providerId: string, sku: string, at: Date): AccessAnswer | undefined {
     const rights = this.views.viewSync?.<RightDoc>(RIGHTS_PROJECTION, 'rights');
     if (rights === undefined) return undefined;
-    const live = rights.find({ where: liveWhere(providerId, sub, sku, at), sort: LIVE_ORDER, limit: PAGE });
+    const where = liveWhere(providerId, sub, sku, at);
+    const allowed = allowedByLatest(rights.find({ where, sort: LATEST_FIRST, limit: FIRST_LOOK }), at);
+    if (allowed !== undefined) return allowed;
+    const live = rights.find({ where, sort: LIVE_ORDER, limit: PAGE });
     if (live.nextCursor === null && decidesAlone(live.items, at)) return decideAccess(live.items, at);
     const page = rights.find({ where: { providerId, sub, sku }, limit: PAGE });
     return page.nextCursor === null ? decideAccess(page.items, at) : undefined;
@@ -215,7 +237,11 @@ export class RightQueries {
     sku: string,
     at: Date = this.clock.now(),
   ): Promise<AccessAnswer> {
-    const live = await this.findAll(liveWhere(providerId, sub, sku, at), LIVE_ORDER);
+    const where = liveWhere(providerId, sub, sku, at);
+    const latest = await this.rights().find({ where, sort: LATEST_FIRST, limit: FIRST_LOOK });
+    const allowed = allowedByLatest(latest, at);
+    if (allowed !== undefined) return allowed;
+    const live = await this.findAll(where, LIVE_ORDER);
     if (decidesAlone(live, at)) return decideAccess(live, at);
     return decideAccess(await this.findAll({ providerId, sub, sku }), at);
   }

@@ -384,6 +384,41 @@ describe('Right commands and queries (SQLite)', function () {
       expect([...reasons].sort()).to.include.members(['active', 'expired', 'not_yet_valid']);
     });
 
+    it('answers like the whole history when many rights are valid at once, ties and all', async () => {
+      // 40 rentals valid together, most ending at the same instant (a tie the lowest id wins), some
+      // suspended, a few ending later but not valid yet: more than the first look at the latest.
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const later = i % 10 === 0;
+        const { rightId } = await rights.grant(
+          grantA({
+            validFrom: later ? '2026-02-05T00:00:00.000Z' : '2026-02-01T00:00:00.000Z',
+            validUntil: later ? '2026-03-01T00:00:00.000Z' : '2026-02-10T00:00:00.000Z',
+          }),
+          ctx,
+        );
+        ids.push(rightId);
+        if (i % 3 === 0 && !later) await rights.suspend(providerA, rightId, undefined, ctx);
+      }
+      await caughtUp();
+      const all = (await queries.listForUser(sub, { providerId: providerA, sku: 'rental-48h' })).map(
+        ({ state: _state, stateAt: _at, ...doc }) => doc,
+      );
+      expect(all).to.have.length(40);
+      for (const instant of ['2026-02-02T00:00:00Z', '2026-02-06T00:00:00Z', '2026-02-20T00:00:00Z']) {
+        const at = new Date(instant);
+        const expected = decideAccess(all, at);
+        expect(await queries.access(sub, providerA, 'rental-48h', at), instant).to.deep.equal(expected);
+        expect(queries.accessNow(sub, providerA, 'rental-48h', at), instant).to.deep.equal(expected);
+      }
+      const tie = decideAccess(all, new Date('2026-02-02T00:00:00Z'));
+      expect(tie.allowed).to.equal(true);
+      const activeTied = all.filter(
+        (d) => d.status === 'active' && d.validUntil === '2026-02-10T00:00:00.000Z',
+      );
+      expect(tie.rightId).to.equal(activeTied.map((d) => d.id).sort()[0]);
+    });
+
     it('answers many SKUs in one call, in the order asked', async () => {
       await rights.grant(grantA({ sku: 'lifetime' }), ctx);
       await caughtUp();
