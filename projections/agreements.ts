@@ -24,6 +24,8 @@ export type AgreementDoc = {
   readonly providerId: string;
   /** The user who confirmed, or (while pending) the one named by the provider; null: anyone. */
   readonly sub: string | null;
+  /** The user the provider named when it proposed the agreement; null: whoever signs in. */
+  readonly namedSub: string | null;
   readonly status: AgreementStatus;
   readonly terms: AgreementTerms;
   readonly successRedirect: string;
@@ -131,7 +133,14 @@ function fromAgreementEvent(doc: Mutable<AgreementDoc>, event: RecordedEvent<Agr
       return;
     }
     case 'AgreementFirstPaymentFailed':
-      Object.assign(doc, { status: 'pending', methodId: null, methodLabel: null, confirmedAt: null });
+      // Pending again, open to the user it names (or anyone) as before the confirmation that failed.
+      Object.assign(doc, {
+        status: 'pending',
+        sub: doc.namedSub,
+        methodId: null,
+        methodLabel: null,
+        confirmedAt: null,
+      });
       return;
     case 'AgreementCanceled': {
       const d = event.data as DataOf<AgreementEvent, 'AgreementCanceled'>;
@@ -214,6 +223,7 @@ async function apply(
       id: d.agreementId,
       providerId: d.providerId,
       sub: d.sub,
+      namedSub: d.sub,
       status: 'pending',
       terms: d.terms,
       successRedirect: d.successRedirect,
@@ -293,7 +303,7 @@ const SUBSCRIPTION_TYPES = [
  */
 export const agreementsProjection = defineProjection<AgreementEvent | SubscriptionEvent>({
   name: AGREEMENTS_PROJECTION,
-  version: 2,
+  version: 3,
   handles: [...AGREEMENT_EVENT_TYPES, ...SUBSCRIPTION_TYPES],
   collections: {
     agreements: {

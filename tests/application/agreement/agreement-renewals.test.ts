@@ -248,6 +248,9 @@ describe('Charging agreements: the renewal process (SQLite, sandbox card process
     const outcome = await w.commands.confirm(id, sub, methodId, ctx);
     expect(outcome.charge).to.deep.include({ kind: 'failed', code: 'card_declined' });
     expect(outcome.agreement.status).to.equal('pending');
+    // Readers see it open again, to anyone (the provider named nobody), not held by who tried.
+    await w.caughtUp();
+    expect(await w.doc(id)).to.include({ status: 'pending', sub: null, methodId: null });
     await w.useCard('4242 4242 4242 4242');
     const again = await w.commands.confirm(id, sub, methodId, ctx);
     expect(again.charge?.kind).to.equal('captured');
