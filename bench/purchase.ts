@@ -6,8 +6,9 @@
  * `timeSpec`), the user pays it with the saved card (`POST /v1/transactions/{id}/payment` with the
  * user's own token), and the backend checks access (`GET /v1/users/{sub}/access?sku=`) until the right
  * that this very transaction granted is the answer (rights are granted by a process manager after
- * the capture, so the check is polled with a short delay, bounded). Latency runs from the first call
- * to that answer.
+ * the capture; the payment's answer waits until they are readable, so the first check normally
+ * finds it, and the check is polled with a short delay, bounded, should it not). Latency runs from
+ * the first call to that answer.
  *
  * Tessera runs as its own process (`tessera serve`, embedded mode, temp DATA_DIR); everything is set
  * up through its real APIs: provider, products and clients through the admin API, users signed in
