@@ -4,7 +4,7 @@ import { UserQueries } from '../../application/user/user-queries.js';
 import { ManualClock } from '../../infrastructure/clock.js';
 import { Browser, formAction, hiddenField, type Visit } from '../support/browser.js';
 import { signInWithPhone } from '../support/oidc-flow.js';
-import { purchaseRightId } from '../../application/payment/rights-on-purchase.js';
+import { purchaseRightId, RightsOnPurchase } from '../../application/payment/rights-on-purchase.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -257,5 +257,25 @@ describe('Hosted payment page', function () {
     // Labels never carry who paid or signed in.
     expect(text).to.not.include(sub);
     expect(text).to.not.include(PHONE);
+  });
+
+  it('leads to the shop only once the purchased right can be read', async () => {
+    // Rights are granted by a process manager after the capture; hold it back for a moment.
+    const grants = server.server.container.get(RightsOnPurchase);
+    await grants.stop();
+    const { id, link } = await createTransaction();
+    const page = await payer.get(link);
+    const methodId = /name="methodId" value="([^"]+)"/.exec(page.body)![1]!;
+    let answered = false;
+    const paying = submit(page, '/method', { methodId }).then((visit) => {
+      answered = true;
+      return visit;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await transaction(id)).to.include({ status: 'captured' });
+    expect(answered, 'answered before the right was granted').to.equal(false);
+    await grants.start();
+    expectSuccess(await paying, id);
+    await expectRightAtOnce(id);
   });
 });
