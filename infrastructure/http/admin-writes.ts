@@ -62,3 +62,35 @@ export function writeResponder(options: WriteResponderOptions) {
     res.status(written.status).json(await written.load());
   };
 }
+
+/** A resource of one user under `/v1/users/{sub}/{collection}/{id}`, as a write answers it. */
+export interface UserResourceOptions extends WriteResponderOptions {
+  /** The path segment of the resource's collection, e.g. `rights`. */
+  readonly collection: string;
+  /** The name of the id in a 202's body, e.g. `rightId`. */
+  readonly idField: string;
+  /** The resource as readers see it, read at the caller's provider. */
+  readonly load: (providerId: string, id: string) => Promise<object>;
+}
+
+/**
+ * writeResponder for the user-scoped resources of the /v1 API (rights, subscriptions): the resource
+ * once readable (201 for a create, 200 for a change), else 202 with its id and log position.
+ */
+export function userResourceResponder(options: UserResourceOptions) {
+  const respond = writeResponder(options);
+  return (
+    res: Response,
+    providerId: string,
+    resource: { readonly id: string; readonly sub: string },
+    result: { readonly position: number | null; readonly deduplicated?: boolean },
+    status: 200 | 201 = 200,
+  ): Promise<void> =>
+    respond(res, {
+      status,
+      result: { id: resource.id, position: result.position, deduplicated: result.deduplicated === true },
+      location: `/v1/users/${resource.sub}/${options.collection}/${resource.id}`,
+      load: () => options.load(providerId, resource.id),
+      accepted: () => ({ [options.idField]: resource.id, position: result.position }),
+    });
+}

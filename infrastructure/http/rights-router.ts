@@ -28,7 +28,7 @@ import { DomainError } from '../../domain/kernel/decider.js';
 import { normaliseInstant } from '../../domain/right/values.js';
 import { RIGHTS_PROJECTION } from '../../projections/rights.js';
 import type { EntitlementTokenSigner } from '../oidc/entitlement-tokens.js';
-import { idempotencyKey, writeResponder } from './admin-writes.js';
+import { idempotencyKey, userResourceResponder } from './admin-writes.js';
 import {
   type Caller,
   caller,
@@ -190,28 +190,15 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     return right;
   }
 
-  const respond = writeResponder({
+  /** Answers a write with the right as readers will see it (or 202 while the projection catches up). */
+  const answerWrite = userResourceResponder({
     views: deps.views,
     timeoutMs: deps.writeVisibleTimeoutMs,
     projections: PROJECTIONS,
+    collection: 'rights',
+    idField: 'rightId',
+    load: async (providerId, id) => toRightResource(await deps.queries.get(providerId, id)),
   });
-
-  /** Answers a write with the right as readers will see it (or 202 while the projection catches up). */
-  function answerWrite(
-    res: Response,
-    who: Caller,
-    right: { readonly id: string; readonly sub: string },
-    result: { readonly position: number | null; readonly deduplicated?: boolean },
-    status: 200 | 201 = 200,
-  ): Promise<void> {
-    return respond(res, {
-      status,
-      result: { id: right.id, position: result.position, deduplicated: result.deduplicated === true },
-      location: `/v1/users/${right.sub}/rights/${right.id}`,
-      load: async () => toRightResource(await deps.queries.get(who.providerId, right.id)),
-      accepted: () => ({ rightId: right.id, position: result.position }),
-    });
-  }
 
   // First: the access check is the hottest route, matched before any other.
   router.get('/users/:sub/access', ...auth(READ), async (req, res) => {
@@ -246,7 +233,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
     );
     await answerWrite(
       res,
-      who,
+      who.providerId,
       { id: result.rightId, sub },
       { position: result.position, deduplicated: !result.created },
       201,
@@ -315,7 +302,7 @@ export function createRightsRouter(deps: RightsRouterDeps): Router {
       requireBackend(who, BACKEND_ONLY);
       const right = await pathRight(req, who);
       const result = await run(who, right.id, req.body ?? {}, res);
-      await answerWrite(res, who, right, result);
+      await answerWrite(res, who.providerId, right, result);
     });
 
   change('extend', WRITE, (who, rightId, body, res) => {

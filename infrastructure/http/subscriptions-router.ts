@@ -21,7 +21,7 @@ import type { SubscriptionQueries } from '../../application/subscription/subscri
 import { DomainError } from '../../domain/kernel/decider.js';
 import { SkuSchema } from '../../domain/catalog/values.js';
 import { SUBSCRIPTIONS_PROJECTION, type SubscriptionDoc } from '../../projections/subscriptions.js';
-import { idempotencyKey, writeResponder } from './admin-writes.js';
+import { idempotencyKey, userResourceResponder } from './admin-writes.js';
 import {
   type Caller,
   caller,
@@ -111,28 +111,15 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
     return doc;
   }
 
-  const respond = writeResponder({
+  /** Answers a write with the subscription as readers will see it (or 202 while projections catch up). */
+  const answer = userResourceResponder({
     views: deps.views,
     timeoutMs: deps.writeVisibleTimeoutMs,
     projections: PROJECTIONS,
+    collection: 'subscriptions',
+    idField: 'subscriptionId',
+    load: async (providerId, id) => toSubscriptionResource(await deps.queries.get(providerId, id)),
   });
-
-  /** Answers a write with the subscription as readers will see it (or 202 while projections catch up). */
-  function answer(
-    res: Response,
-    who: Caller,
-    subscription: { readonly id: string; readonly sub: string },
-    result: { readonly position: number | null; readonly deduplicated?: boolean },
-    status: 200 | 201 = 200,
-  ): Promise<void> {
-    return respond(res, {
-      status,
-      result: { id: subscription.id, position: result.position, deduplicated: result.deduplicated === true },
-      location: `/v1/users/${subscription.sub}/subscriptions/${subscription.id}`,
-      load: async () => toSubscriptionResource(await deps.queries.get(who.providerId, subscription.id)),
-      accepted: () => ({ subscriptionId: subscription.id, position: result.position }),
-    });
-  }
 
   router.post('/users/:sub/subscriptions', ...auth(WRITE), async (req, res) => {
     const who = caller(res);
@@ -147,7 +134,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
       clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
-    await answer(res, who, { id: result.subscriptionId, sub }, result, 201);
+    await answer(res, who.providerId, { id: result.subscriptionId, sub }, result, 201);
   });
 
   router.get('/users/:sub/subscriptions', ...auth(READ), async (req, res) => {
@@ -172,7 +159,7 @@ export function createSubscriptionsRouter(deps: SubscriptionsRouterDeps): Router
       requireBackend(who, BACKEND_ONLY);
       const doc = await pathSubscription(req, who);
       const result = await run(who, doc.id, req.body ?? {}, res);
-      await answer(res, who, doc, result);
+      await answer(res, who.providerId, doc, result);
     });
 
   action('cancel', (who, id, body, res) => {
