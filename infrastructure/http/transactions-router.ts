@@ -11,7 +11,7 @@
  * never a leak. A user token acts for its own user only: it creates transactions that user pays,
  * and reads only that user's.
  */
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { PaymentFlow } from '../../application/payment/payment-flow.js';
 import type { TransactionCommands } from '../../application/payment/transaction-commands.js';
 import type { TransactionQueries } from '../../application/payment/transaction-queries.js';
@@ -21,8 +21,7 @@ import type { Views } from '../../application/ports/views.js';
 import { DomainError } from '../../domain/kernel/decider.js';
 import { TRANSACTIONS_PROJECTION } from '../../projections/transactions.js';
 import { idempotencyKey, writeResponder } from './admin-writes.js';
-import { type Caller, caller, callerAuth, type ProviderOfClient } from './caller.js';
-import { requestContext } from './context.js';
+import { type Caller, caller, callerAuth, clientContext, type ProviderOfClient } from './caller.js';
 import { HttpProblem } from './problem.js';
 import type { AwaitMinPosition } from './read-after-write.js';
 import {
@@ -50,11 +49,6 @@ export interface TransactionsRouterDeps {
 
 const WRITE = ['payment.transactions.write'];
 const PROJECTIONS = [TRANSACTIONS_PROJECTION];
-
-const context = (res: Response, who: Caller) => ({
-  actor: { kind: 'client' as const, id: who.clientId },
-  correlationId: requestContext(res).correlationId,
-});
 
 function noSuchTransaction(): DomainError {
   return new DomainError('not_found', 'transaction_not_found', 'No such transaction.');
@@ -110,7 +104,7 @@ export function createTransactionsRouter(deps: TransactionsRouterDeps): Router {
     const result = await deps.commands.create(
       who.providerId,
       { ...rest, sub, createdBy: who.clientId },
-      context(res, who),
+      clientContext(res, who),
       key === undefined ? {} : { idempotencyKey: key },
     );
     const id = result.transactionId;
@@ -177,7 +171,7 @@ export function createTransactionsRouter(deps: TransactionsRouterDeps): Router {
         who.providerId,
         transactionId,
         { amount: body.amount, reason: body.reason, issuer: { kind: 'provider', id: who.clientId } },
-        context(res, who),
+        clientContext(res, who),
         key,
       );
     } catch (err) {
