@@ -5,7 +5,6 @@
  * and the form sends it back with a token, which the provider describes server to server (brand,
  * last4, expiry) before it is saved. The phone bill is saved where it is used, on the payment page.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { PaymentMethodCommands } from '../../../application/payment-method/payment-method-commands.js';
 import type {
@@ -23,6 +22,7 @@ import { DomainError } from '../../../domain/kernel/decider.js';
 import { PAYMENT_METHODS_PROJECTION } from '../../../projections/payment-methods.js';
 import type { AccountNotice } from './account-i18n.js';
 import { AccountPageError, type AccountScene, field } from './account-scene.js';
+import { CardFormStates, cardFormOrigin } from '../pages/card-form.js';
 
 export interface AccountPaymentMethodsDeps {
   readonly queries: Pick<PaymentMethodQueries, 'list'>;
@@ -33,19 +33,21 @@ export interface AccountPaymentMethodsDeps {
   readonly store: EphemeralStore;
 }
 
-const CARD_STATE_NAMESPACE = 'account-card-state';
 /** Time to fill in the card form and come back. */
 const CARD_STATE_TTL_SECONDS = 15 * 60;
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class PaymentMethodPages {
+  private readonly cardStates: CardFormStates<{ readonly sessionKey: string }>;
+
   constructor(
     private readonly deps: AccountPaymentMethodsDeps,
     private readonly views: Pick<Views, 'waitFor'>,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.cardStates = new CardFormStates(deps.store, 'account-card-state', CARD_STATE_TTL_SECONDS);
+  }
 
   /** Whether a card can be added here (a card provider is configured). */
   get canAddCards(): boolean {
@@ -54,22 +56,14 @@ export class PaymentMethodPages {
 
   /** The card form's origin, which the page's form-action must allow (the redirect goes there). */
   formOrigin(): string | null {
-    if (this.deps.tokenizer === null) return null;
-    return new URL(this.deps.tokenizer.formUrl({ returnUrl: 'https://tessera.invalid/', state: 'origin' }))
-      .origin;
+    return cardFormOrigin(this.deps.tokenizer);
   }
 
   /** Sends the browser to the card provider's form, with a state only this session can bring back. */
   async startAdd(res: Response, s: AccountScene, issuer: string): Promise<void> {
     const tokenizer = this.deps.tokenizer;
     if (tokenizer === null) throw new AccountPageError(409, (t) => t.errors.cardUnavailable);
-    const state = randomBytes(32).toString('base64url');
-    await this.deps.store.set(
-      CARD_STATE_NAMESPACE,
-      digest(state),
-      { sessionKey: s.session.key },
-      { ttlSeconds: CARD_STATE_TTL_SECONDS },
-    );
+    const state = await this.cardStates.issue({ sessionKey: s.session.key });
     const returnUrl = `${issuer}/account/payment-methods/card`;
     res.redirect(303, tokenizer.formUrl({ returnUrl, state, locale: s.locale }));
   }
@@ -81,16 +75,9 @@ export class PaymentMethodPages {
   async finishAdd(req: Request, res: Response, s: AccountScene): Promise<void> {
     const tokenizer = this.deps.tokenizer;
     if (tokenizer === null) throw new AccountPageError(409, (t) => t.errors.cardUnavailable);
-    const state = typeof req.query.state === 'string' ? req.query.state.slice(0, 200) : '';
-    const key = digest(state);
-    const entry =
-      state === '' ? null : await this.deps.store.get<{ sessionKey: string }>(CARD_STATE_NAMESPACE, key);
-    const valid =
-      entry !== null &&
-      entry.value.sessionKey === s.session.key &&
-      (await this.deps.store.consume(CARD_STATE_NAMESPACE, key));
+    const valid = await this.cardStates.redeem(req.query.state, (e) => e.sessionKey === s.session.key);
     const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
-    if (!valid || token === '') throw new AccountPageError(400, (t) => t.errors.cardFormFailed);
+    if (valid === null || token === '') throw new AccountPageError(400, (t) => t.errors.cardFormFailed);
     let card;
     try {
       card = await tokenizer.describeToken(token);

@@ -19,7 +19,6 @@
  * subscriber is present. A confirmation goes to successRedirect with `?agreementId=`; a declined
  * first payment keeps the user on the page with the reason; a challenge goes to the card provider.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import type { ChargeOutcome } from '../../../application/agreement/agreement-charger.js';
 import type { AgreementCommands, ConfirmOutcome } from '../../../application/agreement/agreement-commands.js';
@@ -41,6 +40,7 @@ import { agreementStrings } from './agreement-i18n.js';
 import { agreementPage } from './agreement-views.js';
 import { payMessage, payStrings } from './pay-i18n.js';
 import { originsOf, payCompletePage, payMessagePage } from './pay-views.js';
+import { CardFormStates, cardFormOrigin } from '../pages/card-form.js';
 
 export interface AgreementPageDeps {
   /** The issuer's base URL (sign-in and the card form's return). */
@@ -56,9 +56,7 @@ export interface AgreementPageDeps {
   readonly csrf: CsrfTokens;
 }
 
-const CARD_STATE_NAMESPACE = 'pay-agreement-card-state';
 const CARD_STATE_TTL_SECONDS = 30 * 60;
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 interface Scene {
   readonly session: AccountSession;
@@ -72,11 +70,12 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   let cardOrigins: string[] | null = null;
-  const cardOrigin = () =>
-    (cardOrigins ??=
-      deps.tokenizer === null
-        ? []
-        : originsOf([deps.tokenizer.formUrl({ returnUrl: 'https://tessera.invalid/', state: 'origin' })]));
+  const cardOrigin = () => (cardOrigins ??= originsOf([cardFormOrigin(deps.tokenizer)]));
+  const cardStates = new CardFormStates<{ readonly sessionKey: string; readonly agreementId: string }>(
+    deps.store,
+    'pay-agreement-card-state',
+    CARD_STATE_TTL_SECONDS,
+  );
   const binding = (session: AccountSession, id: string) => `${session.key}:agreement:${id}`;
   const successUrl = (a: Agreement) => {
     const url = new URL(a.successRedirect);
@@ -259,13 +258,10 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
       requireConfirmable(s);
       if (deps.tokenizer === null)
         throw new DomainError('conflict', 'payment_method_unavailable', 'No card provider.');
-      const state = randomBytes(32).toString('base64url');
-      await deps.store.set(
-        CARD_STATE_NAMESPACE,
-        digest(state),
-        { sessionKey: s.session.key, agreementId: s.agreement.agreementId },
-        { ttlSeconds: CARD_STATE_TTL_SECONDS },
-      );
+      const state = await cardStates.issue({
+        sessionKey: s.session.key,
+        agreementId: s.agreement.agreementId,
+      });
       const returnUrl = `${deps.issuer()}/pay/agreements/${s.agreement.agreementId}/card`;
       res.redirect(303, deps.tokenizer.formUrl({ returnUrl, state, locale: s.locale }));
     }),
@@ -274,19 +270,12 @@ export function createAgreementPageRouter(deps: AgreementPageDeps): Router {
   router.get(
     '/pay/agreements/:id/card',
     page(async (req, res, s) => {
-      const state = typeof req.query.state === 'string' ? req.query.state.slice(0, 200) : '';
-      const key = digest(state);
-      const entry =
-        state === ''
-          ? null
-          : await deps.store.get<{ sessionKey: string; agreementId: string }>(CARD_STATE_NAMESPACE, key);
-      const valid =
-        entry !== null &&
-        entry.value.sessionKey === s.session.key &&
-        entry.value.agreementId === s.agreement.agreementId &&
-        (await deps.store.consume(CARD_STATE_NAMESPACE, key));
+      const valid = await cardStates.redeem(
+        req.query.state,
+        (e) => e.sessionKey === s.session.key && e.agreementId === s.agreement.agreementId,
+      );
       const failed = payStrings(s.locale).errors.cardFormFailed;
-      if (!valid) return show(res, s, s.agreement.status === 'pending' ? 400 : 200, failed);
+      if (valid === null) return show(res, s, s.agreement.status === 'pending' ? 400 : 200, failed);
       requireConfirmable(s);
       const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
       const card = token === '' || deps.tokenizer === null ? null : await deps.tokenizer.describeToken(token);

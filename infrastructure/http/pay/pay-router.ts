@@ -18,7 +18,6 @@
  * decline keeps the payer on the page with the reason; success goes to the provider's
  * successRedirect with `?transactionId=`; a challenge goes to the provider's challenge page.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { CommandContext } from '../../../application/kernel/command-handler.js';
@@ -47,6 +46,7 @@ import { chooseLocale, type Locale } from '../pages/i18n.js';
 import { sendPage } from '../pages/render.js';
 import { payMessage, type PayStrings, payStrings } from './pay-i18n.js';
 import { originsOf, payCompletePage, payMessagePage, payPage } from './pay-views.js';
+import { CardFormStates, cardFormOrigin } from '../pages/card-form.js';
 
 export interface PayRouterDeps {
   readonly provider: () => Provider;
@@ -90,9 +90,7 @@ export const PAY_SESSION_SCOPE: SessionScope = {
   safeReturnTo: safePayReturnTo,
 };
 
-const CARD_STATE_NAMESPACE = 'pay-card-state';
 const CARD_STATE_TTL_SECONDS = 30 * 60;
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 interface CardState {
   readonly sessionKey: string;
@@ -130,11 +128,8 @@ export function createPayRouter(deps: PayRouterDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
   // The card processor's origin (its form, its challenge page), known once the server listens.
   let cardOrigins: string[] | null = null;
-  const cardOrigin = () =>
-    (cardOrigins ??=
-      deps.tokenizer === null
-        ? []
-        : originsOf([deps.tokenizer.formUrl({ returnUrl: 'https://tessera.invalid/', state: 'origin' })]));
+  const cardOrigin = () => (cardOrigins ??= originsOf([cardFormOrigin(deps.tokenizer)]));
+  const cardStates = new CardFormStates<CardState>(deps.store, 'pay-card-state', CARD_STATE_TTL_SECONDS);
 
   const localeOf = (req: Request, user?: UserView): Locale =>
     chooseLocale(user?.locale ?? undefined, req.get('accept-language'));
@@ -356,14 +351,10 @@ export function createPayRouter(deps: PayRouterDeps): Router {
     ...post(async (req, res, s) => {
       requirePayable(s);
       if (deps.tokenizer === null) throw new PayPageError(409, (t) => t.errors.methodUnavailable);
-      const state = randomBytes(32).toString('base64url');
-      const entry: CardState = {
+      const state = await cardStates.issue({
         sessionKey: s.session.key,
         transactionId: s.tx.transactionId,
         save: field(req.body, 'save', 5) === '1',
-      };
-      await deps.store.set(CARD_STATE_NAMESPACE, digest(state), entry, {
-        ttlSeconds: CARD_STATE_TTL_SECONDS,
       });
       const returnUrl = `${deps.provider().issuer}/pay/${s.tx.transactionId}/card`;
       res.redirect(303, deps.tokenizer.formUrl({ returnUrl, state, locale: s.locale }));
@@ -373,16 +364,12 @@ export function createPayRouter(deps: PayRouterDeps): Router {
   router.get(
     '/pay/:id/card',
     payer(async (req, res, s) => {
-      const state = typeof req.query.state === 'string' ? req.query.state.slice(0, 200) : '';
-      const key = digest(state);
-      const entry = state === '' ? null : await deps.store.get<CardState>(CARD_STATE_NAMESPACE, key);
-      const valid =
-        entry !== null &&
-        entry.value.sessionKey === s.session.key &&
-        entry.value.transactionId === s.tx.transactionId &&
-        (await deps.store.consume(CARD_STATE_NAMESPACE, key));
+      const entry = await cardStates.redeem(
+        req.query.state,
+        (e) => e.sessionKey === s.session.key && e.transactionId === s.tx.transactionId,
+      );
       // A reload after the state was used (or a forged return) pays nothing: the page shows where it stands.
-      if (!valid || entry === null)
+      if (entry === null)
         return show(res, s, PAYABLE.has(s.tx.status) ? 400 : 200, s.t.errors.cardFormFailed);
       requirePayable(s);
       const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
@@ -391,7 +378,7 @@ export function createPayRouter(deps: PayRouterDeps): Router {
       const method = { kind: 'card' as const, ...card };
       const outcome = await deps.flow.pay(s.tx.transactionId, { sub: s.session.sub, method }, s.ctx);
       // A declined card is not kept; one that paid (or awaits its challenge) is, when asked for.
-      if (entry.value.save && outcome.status !== 'failed') {
+      if (entry.save && outcome.status !== 'failed') {
         try {
           await deps.wallet.saveCard(s.session.sub, card, s.ctx);
         } catch (err) {
