@@ -9,17 +9,9 @@ import {
   type RegisteredClient,
   signInWithPhone,
 } from '../support/oidc-flow.js';
+import { FILM, filmTransaction as filmBody } from '../support/film.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { type ApiResponse, startTestServer, type TestServer } from '../support/test-server.js';
-
-const FILM = {
-  sku: 'film-48h',
-  name: 'Film rental',
-  kind: 'one_time',
-  price: { amount: 4900, currency: 'NOK' },
-  vatRate: 2500,
-  timeSpec: 'P2D',
-};
 
 const REDIRECT_URI = 'http://127.0.0.1/cb';
 
@@ -96,24 +88,7 @@ describe('HTTP: saved payment methods and one-click payment', function () {
 
   /** A transaction the provider's backend asks the user to pay, for the film. */
   async function filmTransaction(sub: string): Promise<string> {
-    const created = await acme.call('POST', '/v1/transactions', {
-      orderId: `order-${randomUUID()}`,
-      description: 'Film rental',
-      amount: { amount: 4900, currency: 'NOK' },
-      vatRate: 2500,
-      products: [
-        {
-          sku: 'film-48h',
-          name: 'Film',
-          price: { amount: 4900, currency: 'NOK' },
-          vatRate: 2500,
-          timeSpec: 'P2D',
-        },
-      ],
-      successRedirect: 'https://shop.example/ok',
-      cancelRedirect: 'https://shop.example/cancel',
-      sub,
-    });
+    const created = await acme.call('POST', '/v1/transactions', filmBody(sub));
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     return created.body.transactionId as string;
   }

@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { PaymentFlow } from '../../application/payment/payment-flow.js';
+import { FILM, filmTransaction } from '../support/film.js';
 import { type ProviderBackend, registerProviderBackend } from '../support/provider-backend.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-
-const FILM = {
-  sku: 'film-48h',
-  name: 'Film rental',
-  kind: 'one_time',
-  price: { amount: 4900, currency: 'NOK' },
-  vatRate: 2500,
-  timeSpec: 'P2D',
-};
 
 /**
  * A purchase end to end on the real server: the provider creates a transaction for a product, the
@@ -65,24 +57,7 @@ describe('HTTP: rights from purchases', function () {
 
   it('grants the product’s right once the payment is captured, and terminates it on a full refund', async () => {
     const sub = randomUUID();
-    const created = await acme.call('POST', '/v1/transactions', {
-      orderId: `order-${randomUUID()}`,
-      description: 'Film rental',
-      amount: { amount: 4900, currency: 'NOK' },
-      vatRate: 2500,
-      products: [
-        {
-          sku: 'film-48h',
-          name: 'Film',
-          price: { amount: 4900, currency: 'NOK' },
-          vatRate: 2500,
-          timeSpec: 'P2D',
-        },
-      ],
-      successRedirect: 'https://shop.example/ok',
-      cancelRedirect: 'https://shop.example/cancel',
-      sub,
-    });
+    const created = await acme.call('POST', '/v1/transactions', filmTransaction(sub));
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.transactionId as string;
     expect((await acme.call('GET', `/v1/users/${sub}/access?sku=film-48h`)).body.allowed).to.equal(false);
